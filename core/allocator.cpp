@@ -1,0 +1,85 @@
+#include "heed/core/allocator.h"
+
+#include <bit>
+#include <cstdint>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+namespace heed {
+namespace {
+
+constexpr std::size_t kAlignment = 64;
+
+// Rounds up to a multiple of 64 below 4 KiB, else to one of 8 steps per power of two.
+std::size_t size_class(std::size_t bytes) {
+  if (bytes <= 4096) return (bytes + kAlignment - 1) / kAlignment * kAlignment + (bytes == 0) * kAlignment;
+  std::size_t power = std::bit_floor(bytes);
+  std::size_t step = power / 8;
+  return (bytes + step - 1) / step * step;
+}
+
+struct Cache {
+  std::mutex mutex;
+  std::unordered_map<std::size_t, std::vector<void*>> free_blocks;  // size class -> blocks
+  AllocatorStats stats;
+};
+
+Cache& cache() {
+  static Cache* instance = new Cache;  // never destroyed: storages may be released at exit
+  return *instance;
+}
+
+}  // namespace
+
+void* allocate(std::size_t bytes) {
+  std::size_t size = size_class(bytes);
+  Cache& c = cache();
+  {
+    std::lock_guard lock(c.mutex);
+    c.stats.bytes_in_use += size;
+    c.stats.peak_bytes_in_use = std::max(c.stats.peak_bytes_in_use, c.stats.bytes_in_use);
+    auto found = c.free_blocks.find(size);
+    if (found != c.free_blocks.end() && !found->second.empty()) {
+      void* block = found->second.back();
+      found->second.pop_back();
+      c.stats.bytes_cached -= size;
+      return block;
+    }
+  }
+  void* block = std::aligned_alloc(kAlignment, size);
+  if (block == nullptr) {
+    std::lock_guard lock(c.mutex);
+    c.stats.bytes_in_use -= size;
+    throw std::bad_alloc();
+  }
+  return block;
+}
+
+void release(void* block, std::size_t bytes) {
+  if (block == nullptr) return;
+  std::size_t size = size_class(bytes);
+  Cache& c = cache();
+  std::lock_guard lock(c.mutex);
+  c.stats.bytes_in_use -= size;
+  c.stats.bytes_cached += size;
+  c.free_blocks[size].push_back(block);
+}
+
+void empty_cache() {
+  Cache& c = cache();
+  std::lock_guard lock(c.mutex);
+  for (auto& [size, blocks] : c.free_blocks)
+    for (void* block : blocks) std::free(block);
+  c.free_blocks.clear();
+  c.stats.bytes_cached = 0;
+}
+
+AllocatorStats allocator_stats() {
+  std::lock_guard lock(cache().mutex);
+  return cache().stats;
+}
+
+}  // namespace heed

@@ -1,0 +1,30 @@
+// The caching allocator behind every Storage.
+//
+// A training step creates and frees the same set of temporaries again and again. Asking malloc
+// (and the kernel, for large blocks that come fresh from mmap and must be page-faulted in) every
+// time is slow, so freed blocks are kept in per-size free lists and handed out again. Sizes are
+// rounded up to a few classes per power of two, so at most 1/8 of a block goes unused.
+#pragma once
+
+#include <cstddef>
+
+namespace heed {
+
+struct AllocatorStats {
+  std::size_t bytes_in_use = 0;   // handed out and not yet returned
+  std::size_t bytes_cached = 0;   // returned and kept for reuse
+  std::size_t peak_bytes_in_use = 0;
+};
+
+// A 64-byte aligned block of at least `bytes` bytes (a cached one when one fits exactly).
+void* allocate(std::size_t bytes);
+
+// Returns a block from allocate(bytes) to the cache.
+void release(void* block, std::size_t bytes);
+
+// Gives every cached block back to the system.
+void empty_cache();
+
+AllocatorStats allocator_stats();
+
+}  // namespace heed

@@ -1,0 +1,18 @@
+// The few raw kernels core/ itself needs (the backward engine sums gradients, factories fill).
+// No autograd here: these work on data only. Differentiable versions live in ops/.
+#pragma once
+
+#include "heed/core/tensor.h"
+
+namespace heed {
+
+// A dense row-major copy of any (strided) tensor.
+Tensor contiguous_copy(const Tensor& source);
+
+// destination += source, elementwise; both float32 of one shape, destination dense.
+void add_into(Tensor& destination, const Tensor& source);
+
+// Every element of a dense tensor set to `value`.
+void fill(Tensor& destination, double value);
+
+}  // namespace heed

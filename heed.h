@@ -1,0 +1,21 @@
+// heed: the one header a user includes.
+//
+//   #include <heed/heed.h>
+//   using namespace heed;
+//
+// Reading order for the curious: core/tensor.h (what a tensor is), core/autograd.h (how
+// gradients flow), ops/elementwise.cpp (an op and its backward), ops/matmul.cpp (BLAS),
+// then nn/ and models/.
+#pragma once
+
+#include "heed/core/autograd.h"
+#include "heed/core/blas.h"
+#include "heed/core/error.h"
+#include "heed/core/factories.h"
+#include "heed/core/format.h"
+#include "heed/core/gradcheck.h"
+#include "heed/core/parallel.h"
+#include "heed/core/random.h"
+#include "heed/core/tensor.h"
+#include "heed/ops/elementwise.h"
+#include "heed/ops/reduce.h"
