@@ -9,6 +9,7 @@
 #include "heed/core/autograd.h"
 #include "heed/ops/map.h"
 #include "heed/ops/reduce.h"
+#include "heed/ops/vector_math.h"
 
 namespace heed::ops {
 
@@ -102,7 +103,7 @@ Tensor neg(const Tensor& x) {
 }
 
 Tensor exp(const Tensor& x) {
-  Tensor out = map(x, [](float v) { return std::exp(v); }, "exp");
+  Tensor out = map(x, [](float v) { return exp_approx(v); }, "exp");
   // dx = g * exp(x) = g * out
   record("exp", out, {x}, [y = SavedTensor(out)](const Tensor& g, NeedsGrad) {
     return std::vector<Tensor>{mul(g, y.get())};
@@ -151,7 +152,7 @@ Tensor abs(const Tensor& x) {
 }
 
 Tensor tanh(const Tensor& x) {
-  Tensor out = map(x, [](float v) { return std::tanh(v); }, "tanh");
+  Tensor out = map(x, [](float v) { return tanh_approx(v); }, "tanh");
   // dx = g * (1 - tanh²(x)) = g * (1 - out²)
   record("tanh", out, {x}, [y = SavedTensor(out)](const Tensor& g, NeedsGrad) {
     return std::vector<Tensor>{zip(g, y.get(), [](float gi, float yi) { return gi * (1 - yi * yi); }, "tanh")};
@@ -160,7 +161,7 @@ Tensor tanh(const Tensor& x) {
 }
 
 Tensor sigmoid(const Tensor& x) {
-  Tensor out = map(x, [](float v) { return 1.0f / (1.0f + std::exp(-v)); }, "sigmoid");
+  Tensor out = map(x, [](float v) { return sigmoid_approx(v); }, "sigmoid");
   // dx = g * σ(x) (1 - σ(x)) = g * out * (1 - out)
   record("sigmoid", out, {x}, [y = SavedTensor(out)](const Tensor& g, NeedsGrad) {
     return std::vector<Tensor>{zip(g, y.get(), [](float gi, float yi) { return gi * yi * (1 - yi); }, "sigmoid")};
