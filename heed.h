@@ -8,6 +8,7 @@
 // then nn/ and models/.
 #pragma once
 
+#include "heed/core/allocator.h"
 #include "heed/core/autograd.h"
 #include "heed/core/blas.h"
 #include "heed/core/error.h"
@@ -19,3 +20,4 @@
 #include "heed/core/tensor.h"
 #include "heed/ops/elementwise.h"
 #include "heed/ops/reduce.h"
+#include "heed/ops/inplace.h"

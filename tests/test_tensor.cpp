@@ -1,0 +1,135 @@
+// core/: factories, element access, the seeded generator, the allocator, printing, BLAS choice.
+#include "test_util.h"
+
+#include <cmath>
+
+namespace heed {
+namespace {
+
+using testing::all_close;
+
+TEST(Tensor, FactoriesAndElementAccess) {
+  Tensor z = zeros({2, 3});
+  EXPECT_EQ(z.shape(), (Shape{2, 3}));
+  EXPECT_EQ(z.strides(), (Shape{3, 1}));
+  EXPECT_EQ(z.dtype(), Dtype::Float32);
+  EXPECT_TRUE(z.is_contiguous());
+  EXPECT_EQ(ones({4}).to_vector<float>(), std::vector<float>(4, 1.f));
+  EXPECT_EQ(full({2}, 2.5).to_vector<float>(), (std::vector<float>{2.5f, 2.5f}));
+  EXPECT_EQ(arange(4).to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(arange(4).dtype(), Dtype::Int64);
+  EXPECT_TRUE(all_close(arange(0.0, 1.0, 0.25), from_vector({0.f, 0.25f, 0.5f, 0.75f})));
+  Tensor m = from_vector({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}, {2, 3});
+  EXPECT_EQ(m.at({1, 2}), 6.f);
+  EXPECT_EQ(m.at({-1, 0}), 4.f);
+  EXPECT_EQ(scalar_tensor(3.f).item(), 3.f);
+  EXPECT_EQ(scalar_tensor(3.f).dim(), 0);
+  EXPECT_EQ(m.size(-1), 3);
+}
+
+TEST(Tensor, BadAccessIsAnError) {
+  Tensor m = zeros({2, 3});
+  EXPECT_THROW(m.item(), Error);                   // not one element
+  EXPECT_THROW(m.at({2, 0}), Error);               // out of range
+  EXPECT_THROW(m.at({0}), Error);                  // wrong number of indices
+  EXPECT_THROW(m.data<int64_t>(), Error);          // wrong dtype
+  EXPECT_THROW(m.size(2), Error);                  // dim out of range
+  EXPECT_THROW(from_vector({1.f, 2.f}, {3}), Error);
+  EXPECT_THROW(Tensor().shape(), Error);           // undefined tensor
+  EXPECT_THROW(arange(4).set_requires_grad(), Error);  // int64 cannot require grad
+}
+
+TEST(Random, SameSeedSameNumbers) {
+  manual_seed(42);
+  std::vector<float> a = randn({100}).to_vector<float>();
+  manual_seed(42);
+  std::vector<float> b = randn({100}).to_vector<float>();
+  std::vector<float> c = randn({100}).to_vector<float>();
+  EXPECT_EQ(a, b);
+  EXPECT_NE(b, c);  // the stream moves on
+}
+
+TEST(Random, IndependentOfThreadCount) {
+  int threads = num_threads();
+  manual_seed(7);
+  omp_set_num_threads(1);
+  std::vector<float> serial = rand({200000}).to_vector<float>();
+  manual_seed(7);
+  omp_set_num_threads(2);
+  std::vector<float> parallel = rand({200000}).to_vector<float>();
+  omp_set_num_threads(threads);
+  EXPECT_EQ(serial, parallel);
+}
+
+TEST(Random, Distributions) {
+  manual_seed(3);
+  std::vector<float> normal = randn({200000}).to_vector<float>();
+  double mean = 0, square = 0;
+  for (float v : normal) mean += v, square += static_cast<double>(v) * v;
+  mean /= normal.size();
+  double stddev = std::sqrt(square / normal.size() - mean * mean);
+  EXPECT_NEAR(mean, 0.0, 0.01);
+  EXPECT_NEAR(stddev, 1.0, 0.01);
+  std::vector<float> uniform = rand({100000}).to_vector<float>();
+  EXPECT_GE(*std::min_element(uniform.begin(), uniform.end()), 0.0f);
+  EXPECT_LT(*std::max_element(uniform.begin(), uniform.end()), 1.0f);
+  std::vector<int64_t> ints = randint(-3, 5, {10000}).to_vector<int64_t>();
+  std::vector<int> counts(8, 0);
+  for (int64_t v : ints) {
+    ASSERT_GE(v, -3);
+    ASSERT_LT(v, 5);
+    ++counts[static_cast<size_t>(v + 3)];
+  }
+  for (int count : counts) EXPECT_GT(count, 1000);  // every value drawn, roughly 1250 each
+}
+
+TEST(Allocator, ReusesFreedBlocks) {
+  const void* first;
+  {
+    Tensor t = zeros({1000, 1000});
+    first = t.data<float>();
+  }
+  Tensor again = zeros({1000, 1000});
+  EXPECT_EQ(again.data<float>(), first);
+  AllocatorStats stats = allocator_stats();
+  EXPECT_GE(stats.bytes_in_use, 4000000u);
+  EXPECT_GE(stats.peak_bytes_in_use, stats.bytes_in_use);
+}
+
+TEST(Format, PrintsLikePyTorch) {
+  EXPECT_EQ(to_string(from_vector({1.f, 2.f, 3.f})), "tensor([1., 2., 3.])");
+  EXPECT_EQ(to_string(from_vector({0.5f, -1.25f, 2.f, 3.f}, {2, 2})),
+            "tensor([[ 0.5000, -1.2500],\n        [ 2.0000,  3.0000]])");
+  EXPECT_EQ(to_string(arange(3)), "tensor([0, 1, 2])");
+  EXPECT_EQ(to_string(scalar_tensor(2.5f)), "tensor(2.5000)");
+  Tensor w = ones({2}, {.requires_grad = true});
+  EXPECT_EQ(to_string(w), "tensor([1., 1.], requires_grad=true)");
+  EXPECT_EQ(to_string(w * 2.f), "tensor([2., 2.], grad_fn=<mul_scalar>)");
+  EXPECT_EQ(fmt::format("{}", from_vector({1.f})), "tensor([1.])");
+}
+
+TEST(Format, SummarisesLargeTensors) {
+  std::string text = to_string(zeros({2000}));
+  EXPECT_NE(text.find("0., 0., 0., ..., 0., 0., 0."), std::string::npos) << text;
+  EXPECT_LT(text.size(), 80u);
+}
+
+TEST(Blas, ChoosesSkylakeXKernelsOnlyForAvx512CpusAndNeverOverridesTheUser) {
+  EXPECT_EQ(blas::choose_core_type(true, nullptr), "SkylakeX");
+  EXPECT_EQ(blas::choose_core_type(false, nullptr), "");
+  EXPECT_EQ(blas::choose_core_type(true, "Haswell"), "");
+  EXPECT_EQ(blas::choose_core_type(true, ""), "SkylakeX");
+  EXPECT_FALSE(blas::core_name().empty());
+}
+
+TEST(Blas, SgemmWithTransposeFlags) {
+  // A = [[1, 2], [3, 4]] stored transposed: [1, 3, 2, 4]; B = I; C = A.
+  std::vector<float> a_transposed{1, 3, 2, 4}, identity{1, 0, 0, 1}, c(4, -1.f);
+  blas::sgemm(true, false, 2, 2, 2, 1.f, a_transposed.data(), 2, identity.data(), 2, 0.f, c.data(), 2);
+  EXPECT_EQ(c, (std::vector<float>{1, 2, 3, 4}));
+  blas::sgemm(true, false, 2, 2, 2, 1.f, a_transposed.data(), 2, identity.data(), 2, 1.f, c.data(), 2);
+  EXPECT_EQ(c, (std::vector<float>{2, 4, 6, 8}));  // beta = 1 accumulates
+}
+
+}  // namespace
+}  // namespace heed
