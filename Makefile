@@ -12,6 +12,7 @@ BUILD := build
 SANITIZE_BUILD := build-sanitize
 PREFIX ?= /usr/local
 JOBS := $(shell nproc)
+MAKEFLAGS += --no-print-directory  # quieter output from the make that CMake runs
 
 # CI services set CI=true; there compiler warnings are errors.
 ifeq ($(CI),true)
@@ -50,9 +51,9 @@ test-sanitize: $(SANITIZE_BUILD)/CMakeCache.txt
 
 bench: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
-	@for program in $(BUILD)/bin/bench_*; do \
-	  if [ -x "$$program" ]; then echo "== $$program"; "$$program" || exit 1; fi; \
-	done
+	@found=no; for program in $(BUILD)/bin/bench_*; do \
+	  [ -x "$$program" ] || continue; found=yes; echo "== $$program"; "$$program" || exit 1; \
+	done; [ $$found = yes ] || echo "make bench: no benchmark programs in $(BUILD)/bin (bench/*.cpp)"
 
 install: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) --target heed -j $(JOBS)
