@@ -12,7 +12,8 @@ BUILD := build
 SANITIZE_BUILD := build-sanitize
 PREFIX ?= /usr/local
 JOBS := $(shell nproc)
-MAKEFLAGS += --no-print-directory  # quieter output from the make that CMake runs
+# Quieter output from the make that `cmake --build` runs.
+MAKEFLAGS += --no-print-directory
 
 # CI services set CI=true; there compiler warnings are errors.
 ifeq ($(CI),true)
