@@ -255,7 +255,7 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   dim = existing_dim(x, dim, "narrow");
   const int64_t size = x.size(dim);
-  HEED_CHECK(start >= 0 && length >= 0 && start + length <= size, "narrow",
+  HEED_CHECK(start >= 0 && length >= 0 && length <= size - start, "narrow",
              "start {} and length {} along dim {} of shape {}; expected 0 <= start and 0 <= length "
              "and start + length <= {}", start, length, dim, x.shape(), size);
   return slice(x, dim, start, start + length);
