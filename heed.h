@@ -21,3 +21,5 @@
 #include "heed/ops/elementwise.h"
 #include "heed/ops/reduce.h"
 #include "heed/ops/inplace.h"
+#include "heed/ops/index.h"
+#include "heed/ops/shape.h"

@@ -8,28 +8,34 @@ namespace heed {
 namespace {
 
 template <class T>
-void copy_elements(const Tensor& source, Tensor& destination) {
-  const T* in = source.data<T>();
+void copy_elements(const Tensor& destination, const Tensor& source) {
   T* out = destination.mutable_data<T>();
+  const T* in = source.data<T>();
   for_each_run<2>(source.shape(), {destination.strides(), source.strides()},
-                  [&](const std::array<int64_t, 2>& at, int64_t count,
-                      const std::array<int64_t, 2>& step) {
-                    if (step[1] == 1) {
+                  [&](const std::array<int64_t, 2>& at, int64_t count, const std::array<int64_t, 2>& step) {
+                    if (step[0] == 1 && step[1] == 1) {
                       std::memcpy(out + at[0], in + at[1], static_cast<size_t>(count) * sizeof(T));
                     } else {
-                      for (int64_t i = 0; i < count; ++i) out[at[0] + i] = in[at[1] + i * step[1]];
+                      for (int64_t i = 0; i < count; ++i) out[at[0] + i * step[0]] = in[at[1] + i * step[1]];
                     }
                   });
 }
 
 }  // namespace
 
+void copy_into(const Tensor& destination, const Tensor& source) {
+  HEED_CHECK(destination.shape() == source.shape() && destination.dtype() == source.dtype(), "copy_into",
+             "destination is {} of shape {}, source {} of shape {}; expected one shape and dtype",
+             dtype_name(destination.dtype()), destination.shape(), dtype_name(source.dtype()), source.shape());
+  if (source.dtype() == Dtype::Float32)
+    copy_elements<float>(destination, source);
+  else
+    copy_elements<int64_t>(destination, source);
+}
+
 Tensor contiguous_copy(const Tensor& source) {
   Tensor out = Tensor::empty(source.shape(), source.dtype());
-  if (source.dtype() == Dtype::Float32)
-    copy_elements<float>(source, out);
-  else
-    copy_elements<int64_t>(source, out);
+  copy_into(out, source);
   return out;
 }
 

@@ -9,6 +9,10 @@ namespace heed {
 // A dense row-major copy of any (strided) tensor.
 Tensor contiguous_copy(const Tensor& source);
 
+// destination = source, elementwise: one shape and dtype; destination may be any non-overlapping
+// view. Runs that are contiguous on both sides are copied with memcpy.
+void copy_into(const Tensor& destination, const Tensor& source);
+
 // destination += source, elementwise; both float32 of one shape, destination dense.
 void add_into(Tensor& destination, const Tensor& source);
 

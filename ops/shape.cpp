@@ -4,7 +4,6 @@
 #include "heed/ops/shape.h"
 
 #include <algorithm>
-#include <cstring>
 #include <optional>
 
 #include "heed/core/autograd.h"
@@ -57,29 +56,6 @@ Tensor unsqueeze_view(const Tensor& x, int64_t dim) {
   shape.insert(shape.begin() + dim, 1);
   strides.insert(strides.begin() + dim, stride);
   return make_view(x, std::move(shape), std::move(strides), x.offset());
-}
-
-template <class T>
-void copy_elements(const Tensor& destination, const Tensor& source) {
-  T* out = destination.mutable_data<T>();
-  const T* in = source.data<T>();
-  for_each_run<2>(source.shape(), {destination.strides(), source.strides()},
-                  [&](const std::array<int64_t, 2>& at, int64_t count, const std::array<int64_t, 2>& step) {
-                    if (step[0] == 1 && step[1] == 1) {
-                      std::memcpy(out + at[0], in + at[1], static_cast<size_t>(count) * sizeof(T));
-                    } else {
-                      for (int64_t i = 0; i < count; ++i) out[at[0] + i * step[0]] = in[at[1] + i * step[1]];
-                    }
-                  });
-}
-
-// destination = source, elementwise; one shape and dtype. destination may be any view (not an
-// overlapping one); contiguous runs shared by both are copied with memcpy.
-void copy_into(const Tensor& destination, const Tensor& source) {
-  if (source.dtype() == Dtype::Float32)
-    copy_elements<float>(destination, source);
-  else
-    copy_elements<int64_t>(destination, source);
 }
 
 // The tensors (checked to fit) joined along dim into a new dense tensor. Each input fills its

@@ -12,36 +12,16 @@ namespace heed {
 namespace {
 
 using testing::all_close;
+using testing::expect_error;
+using testing::iota;
 using testing::leaf;
+using testing::transposed_leaf;
 using Inputs = std::vector<Tensor>;
 
-// 0, 1, 2, ... as float32 in a dense tensor of `shape`.
-Tensor iota(const Shape& shape) {
-  Tensor flat = arange(0.0, static_cast<double>(numel(shape)));
-  return make_view(flat, shape, contiguous_strides(shape), 0);
-}
 
 Tensor ids(std::vector<int64_t> values, Shape shape = {}) { return from_vector(values, std::move(shape)); }
 
-// A float32 leaf of shape (rows, cols) stored transposed: strides (1, rows), not contiguous.
-Tensor transposed_leaf(int64_t rows, int64_t cols) {
-  Tensor base = leaf({cols, rows}).detach();
-  Tensor t = make_view(base, {rows, cols}, {1, rows}, 0);
-  t.set_requires_grad();
-  return t;
-}
 
-// Runs f and expects a heed::Error whose message contains every one of `parts`.
-template <class F>
-void expect_error(F f, std::initializer_list<const char*> parts) {
-  try {
-    f();
-    ADD_FAILURE() << "expected heed::Error";
-  } catch (const Error& e) {
-    std::string message = e.what();
-    for (const char* part : parts) EXPECT_NE(message.find(part), std::string::npos) << message;
-  }
-}
 
 // ---- index_select ----
 

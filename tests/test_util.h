@@ -14,6 +14,32 @@ inline Tensor leaf(const Shape& shape, float low = -1.0f, float high = 1.0f) {
   return t;
 }
 
+// 0, 1, 2, ... as float32 in a dense tensor of `shape`.
+inline Tensor iota(const Shape& shape) {
+  Tensor flat = arange(0.0, static_cast<double>(numel(shape)));
+  return make_view(flat, shape, contiguous_strides(shape), 0);
+}
+
+// A float32 leaf of shape (rows, cols) stored transposed: strides (1, rows), not contiguous.
+inline Tensor transposed_leaf(int64_t rows, int64_t cols) {
+  Tensor base = leaf({cols, rows}).detach();
+  Tensor t = make_view(base, {rows, cols}, {1, rows}, 0);
+  t.set_requires_grad();
+  return t;
+}
+
+// Runs f and expects a heed::Error whose message contains every one of `parts`.
+template <class F>
+void expect_error(F f, std::initializer_list<const char*> parts) {
+  try {
+    f();
+    ADD_FAILURE() << "expected heed::Error";
+  } catch (const Error& e) {
+    std::string message = e.what();
+    for (const char* part : parts) EXPECT_NE(message.find(part), std::string::npos) << message;
+  }
+}
+
 // Every element of `actual` within atol + rtol*|expected| of `expected`; shapes equal.
 inline ::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected,
                                             double atol = 1e-5, double rtol = 1e-5) {
