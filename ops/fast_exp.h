@@ -11,9 +11,9 @@
 // Results below the smallest normal float (x < −87.7, including −∞) are 0; above the largest
 // (x > 88.3) they are +∞; NaN stays NaN.
 //
-// Why the bit-mask `select` instead of `x < lo ? lo : x`: GCC keeps a float `?:` as a branch
-// (a comparison may raise a floating-point exception, -ftrapping-math), then specialises the
-// arithmetic after it for the constant arm, and a loop with branches does not vectorise. Masks
+// Why branchless_select instead of `x < lo ? lo : x`: GCC keeps a float `?:` as a branch (a
+// comparison may raise a floating-point exception, -ftrapping-math), then specialises the
+// arithmetic after it for the constant arm, and a loop with branches does not vectorise. Bit masks
 // are plain integer operations.
 #pragma once
 
@@ -24,7 +24,7 @@
 namespace heed::ops {
 
 // condition ? if_true : if_false, computed with bit masks rather than a branch.
-inline float select(bool condition, float if_true, float if_false) {
+inline float branchless_select(bool condition, float if_true, float if_false) {
   const int32_t mask = -static_cast<int32_t>(condition);  // all ones or all zeros
   return std::bit_cast<float>((std::bit_cast<int32_t>(if_true) & mask) |
                               (std::bit_cast<int32_t>(if_false) & ~mask));
@@ -36,7 +36,8 @@ inline float fast_exp(float x) {
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2High = 0.693359375f, kLn2Low = -2.12194440e-4f;  // ln 2 in two parts (Cody-Waite)
   constexpr float kRound = 12582912.0f;  // 1.5 · 2^23: adding it rounds to an integer, kept in the low bits
-  const float clamped = select(x < kLowest, kLowest, select(x > kHighest, kHighest, x));
+  const float clamped =
+      branchless_select(x < kLowest, kLowest, branchless_select(x > kHighest, kHighest, x));
   const float shifted = clamped * kLog2e + kRound;
   const float n = shifted - kRound;
   const float r = (clamped - n * kLn2High) - n * kLn2Low;
@@ -49,7 +50,7 @@ inline float fast_exp(float x) {
   const float exp_r = p * r * r + r + 1.0f;
   const int32_t biased_exponent = std::bit_cast<int32_t>(shifted) - std::bit_cast<int32_t>(kRound) + 127;
   const float result = exp_r * std::bit_cast<float>(biased_exponent << 23);
-  return select(x > kHighest, std::numeric_limits<float>::infinity(), result);
+  return branchless_select(x > kHighest, std::numeric_limits<float>::infinity(), result);
 }
 
 }  // namespace heed::ops
