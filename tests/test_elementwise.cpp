@@ -1,4 +1,6 @@
-// Elementwise ops: values, broadcasting, and gradcheck of every op (dense, broadcast, strided).
+// Elementwise ops: values, broadcasting, gradcheck of every op (dense, broadcast, strided), and
+// PyTorch's golden values for gelu.
+#include "golden.h"
 #include "test_util.h"
 
 namespace heed {
@@ -96,6 +98,11 @@ TEST(ElementwiseGrad, Unary) {
   for (auto& [name, op, input] : cases)
     EXPECT_GRADCHECK([op](const Inputs& in) { return op(in[0]); }, (Inputs{input}), name);
   EXPECT_GRADCHECK([](const Inputs& in) { return ops::pow(in[0], 2.5f); }, (Inputs{positive}), "pow");
+}
+
+TEST(Elementwise, GeluGolden) {
+  for (const testing::Json& golden : testing::golden_cases("gelu"))
+    testing::expect_matches_golden(golden, [](const testing::NamedTensors& in) { return ops::gelu(in.at("x")); });
 }
 
 }  // namespace

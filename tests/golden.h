@@ -1,0 +1,56 @@
+// Reading the PyTorch golden files in tests/golden/ (written by tests/golden/make_golden.py, which
+// documents their layout) and checking an op against one of their cases.
+#pragma once
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace heed::testing {
+
+using Json = nlohmann::json;
+using NamedTensors = std::map<std::string, Tensor>;
+
+// The cases of tests/golden/<name>.json.
+inline Json golden_cases(const std::string& name) {
+  std::ifstream in(std::string(HEED_GOLDEN_DIR) + "/" + name + ".json");
+  if (!in) throw std::runtime_error("cannot open tests/golden/" + name + ".json; run make_golden.py");
+  Json cases = Json::parse(in).at("cases");
+  if (cases.empty()) throw std::runtime_error("tests/golden/" + name + ".json has no cases");
+  return cases;
+}
+
+// A tensor stored as {"shape": [...], "data": [...]}: int64 when the data are integers.
+inline Tensor golden_tensor(const Json& stored) {
+  const Shape shape = stored.at("shape").get<Shape>();
+  const Json& data = stored.at("data");
+  if (!data.empty() && data[0].is_number_integer()) return from_vector(data.get<std::vector<int64_t>>(), shape);
+  std::vector<float> values = data.get<std::vector<float>>();
+  return shape.empty() ? scalar_tensor(values.at(0)) : from_vector(values, shape);
+}
+
+// Runs f on the case's inputs (the float ones as leaves requiring grad), compares the output with
+// PyTorch's, runs backward with PyTorch's upstream gradient and compares every input's gradient.
+inline void expect_matches_golden(const Json& golden, const std::function<Tensor(const NamedTensors&)>& f,
+                                  double atol = 1e-5, double rtol = 1e-4) {
+  const std::string name = golden.at("name").get<std::string>();
+  NamedTensors inputs;
+  for (const auto& [input, stored] : golden.at("inputs").items()) {
+    Tensor t = golden_tensor(stored);
+    if (t.dtype() == Dtype::Float32) t.set_requires_grad();
+    inputs[input] = t;
+  }
+  Tensor output = f(inputs);
+  EXPECT_TRUE(all_close(output, golden_tensor(golden.at("output")), atol, rtol)) << name << ": output";
+  output.backward(golden_tensor(golden.at("upstream")));
+  for (const auto& [input, stored] : golden.at("grads").items())
+    EXPECT_TRUE(all_close(inputs.at(input).grad(), golden_tensor(stored), atol, rtol))
+        << name << ": gradient of " << input;
+}
+
+}  // namespace heed::testing
