@@ -23,3 +23,8 @@
 #include "heed/ops/inplace.h"
 #include "heed/ops/index.h"
 #include "heed/ops/shape.h"
+#include "heed/ops/dropout.h"
+#include "heed/ops/loss.h"
+#include "heed/ops/matmul.h"
+#include "heed/ops/norm.h"
+#include "heed/ops/softmax.h"

@@ -5,7 +5,7 @@
 //   loss     = (1 − ε)·(−log p_t) + ε·mean_c(−log p_c)
 //            = log s − (1 − ε)·(x_t − m) − ε·mean_c(x_c − m)
 // so one sweep for m and one for s and Σ(x_c − m) give the loss without storing any probability
-// (exp is fast_exp, ops/fast_exp.h, so the sweeps vectorise).
+// (exp is exp_approx, ops/vector_math.h, so the sweeps vectorise).
 // The forward saves m and log s per row; backward rebuilds p_c = exp((x_c − m) − log s) and
 //   d x_c = (p_c − q_c) · g_row,   q = (1 − ε)·onehot(t) + ε/C,
 // where g_row is the row's share of the output gradient (g / count for Mean).
@@ -18,7 +18,7 @@
 #include "heed/core/factories.h"
 #include "heed/core/kernels.h"
 #include "heed/core/parallel.h"
-#include "heed/ops/fast_exp.h"
+#include "heed/ops/vector_math.h"
 
 namespace heed::ops {
 namespace {
@@ -91,7 +91,7 @@ RowStats row_losses(const Tensor& x, const Tensor& targets, float eps, int64_t i
 #pragma omp simd reduction(+ : sum, shifted_sum)
       for (int64_t c = 0; c < classes; ++c) {
         const float shifted = xr[c] - max;
-        sum += fast_exp(shifted);
+        sum += exp_approx(shifted);
         shifted_sum += shifted;
       }
       m[row] = max;
@@ -129,7 +129,7 @@ Tensor logits_gradient(const Tensor& x, const Tensor& targets, const RowStats& s
       const float scale = reduction == Reduction::None ? gy[row] : shared_scale;
       const float m = max[row], log_s = log_sum[row];
 #pragma omp simd
-      for (int64_t c = 0; c < classes; ++c) dr[c] = (fast_exp((xr[c] - m) - log_s) - uniform) * scale;
+      for (int64_t c = 0; c < classes; ++c) dr[c] = (exp_approx((xr[c] - m) - log_s) - uniform) * scale;
       dr[target[row]] -= (1.0f - eps) * scale;
     }
   });

@@ -56,6 +56,28 @@ Tensor dense_view(const Tensor& t, const Shape& shape) {
   return make_view(t, shape, contiguous_strides(shape), t.offset());
 }
 
+float sum_of_row(const float* row, int64_t n) {
+  float total = 0;
+#pragma omp simd reduction(+ : total)
+  for (int64_t i = 0; i < n; ++i) total += row[i];
+  return total;
+}
+
+// The row is cut into chunks of a fixed size, summed in parallel, and the chunk sums are added
+// in order: the result is the same whatever the thread count.
+float sum_of_long_row(const float* row, int64_t n) {
+  constexpr int64_t kChunk = 16384;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<float> partial(static_cast<size_t>(chunks));
+  parallel_for(0, chunks, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t c = lo; c < hi; ++c)
+      partial[static_cast<size_t>(c)] = sum_of_row(row + c * kChunk, std::min(kChunk, n - c * kChunk));
+  });
+  float total = 0;
+  for (float p : partial) total += p;
+  return total;
+}
+
 // Sum of dense x over dims [first, last], keepdim.
 Tensor sum_block(const Tensor& x, int64_t first, int64_t last) {
   Block b = block_of(x.shape(), first, last);
@@ -64,16 +86,12 @@ Tensor sum_block(const Tensor& x, int64_t first, int64_t last) {
   Tensor out = Tensor::empty(out_shape);
   const float* in = x.data<float>();
   float* o = out.mutable_data<float>();
-  if (b.inner == 1) {  // each output is the sum of one contiguous row
+  if (b.inner == 1 && b.outer == 1) {  // one long row: chunks in parallel, then in order
+    o[0] = sum_of_long_row(in, b.reduced);
+  } else if (b.inner == 1) {  // each output is the sum of one contiguous row
     parallel_for(0, b.outer, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(b.reduced, 1)),
                  [&](int64_t lo, int64_t hi) {
-                   for (int64_t row = lo; row < hi; ++row) {
-                     const float* r = in + row * b.reduced;
-                     float total = 0;
-#pragma omp simd reduction(+ : total)
-                     for (int64_t i = 0; i < b.reduced; ++i) total += r[i];
-                     o[row] = total;
-                   }
+                   for (int64_t row = lo; row < hi; ++row) o[row] = sum_of_row(in + row * b.reduced, b.reduced);
                  });
   } else {  // add whole rows of length inner: vectorises along i
     auto reduce_columns = [&](int64_t outer, int64_t i_lo, int64_t i_hi) {
@@ -131,6 +149,48 @@ Tensor drop_reduced(const Tensor& g, const std::vector<int64_t>& dims, bool keep
   return make_view(g, shape, strides, g.offset());
 }
 
+// Position of the first largest of n contiguous values; of the first NaN if there is one (a NaN
+// propagates, as in PyTorch). The row is read in blocks of 256: each block's max and NaN count
+// come from a loop that vectorises; only the winning block is then searched element by element.
+int64_t argmax_of_row(const float* row, int64_t n) {
+  constexpr int64_t kBlock = 256;
+  float best = -INFINITY;
+  int64_t best_block = 0;
+  for (int64_t start = 0; start < n; start += kBlock) {
+    const int64_t end = std::min(n, start + kBlock);
+    float block_max = -INFINITY;
+    int nan_count = 0;
+#pragma omp simd reduction(max : block_max) reduction(+ : nan_count)
+    for (int64_t r = start; r < end; ++r) {
+      block_max = row[r] > block_max ? row[r] : block_max;
+      nan_count += row[r] != row[r];
+    }
+    if (nan_count > 0) {
+      int64_t r = start;
+      while (row[r] == row[r]) ++r;
+      return r;
+    }
+    if (block_max > best) {
+      best = block_max;
+      best_block = start;
+    }
+  }
+  int64_t r = best_block;
+  while (row[r] != best) ++r;
+  return r;
+}
+
+// The same along a column of n values `stride` apart (reduced dim not last).
+int64_t argmax_of_column(const float* column, int64_t n, int64_t stride) {
+  int64_t best = 0;
+  for (int64_t r = 1; r < n; ++r) {
+    float value = column[r * stride];
+    if (value != value) return r;
+    if (value > column[best * stride]) best = r;
+  }
+  return best;
+}
+
 // (values, indices) of the max over dim of dense x, keepdim shape.
 std::pair<Tensor, Tensor> max_along(const Tensor& x, int64_t dim, const char* op) {
   check_dtype(x, Dtype::Float32, op, "input");
@@ -144,18 +204,12 @@ std::pair<Tensor, Tensor> max_along(const Tensor& x, int64_t dim, const char* op
   const float* in = dense.data<float>();
   float* v = values.mutable_data<float>();
   int64_t* idx = indices.mutable_data<int64_t>();
-  parallel_for(0, b.outer * b.inner, 1024, [&](int64_t lo, int64_t hi) {
+  parallel_for(0, b.outer * b.inner, std::max<int64_t>(1, kElementwiseGrain / b.reduced), [&](int64_t lo, int64_t hi) {
     for (int64_t n = lo; n < hi; ++n) {
       int64_t o = n / b.inner, i = n % b.inner;
-      const float* column = in + o * b.reduced * b.inner + i;
-      int64_t best = 0;
-      for (int64_t r = 1; r < b.reduced; ++r)
-        if (column[r * b.inner] > column[best * b.inner] || std::isnan(column[r * b.inner])) {
-          best = r;
-          if (std::isnan(column[r * b.inner])) break;  // NaN propagates, as in PyTorch
-        }
-      v[n] = column[best * b.inner];
-      idx[n] = best;
+      idx[n] = b.inner == 1 ? argmax_of_row(in + o * b.reduced, b.reduced)
+                            : argmax_of_column(in + o * b.reduced * b.inner + i, b.reduced, b.inner);
+      v[n] = in[(o * b.reduced + idx[n]) * b.inner + i];
     }
   });
   return {values, indices};

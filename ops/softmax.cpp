@@ -5,7 +5,7 @@
 //   log_softmax:  m = max x,  s = Σ exp(x − m),  y = (x − m) − log s
 // Subtracting the max keeps every exp in (0, 1], so nothing overflows. Along the last dim
 // (inner = 1) the kernels receive the stride as the compile-time constant 1, so their loops
-// vectorise (exp included: fast_exp, ops/fast_exp.h); other dims pass their stride at run time.
+// vectorise (exp included: exp_approx, ops/vector_math.h); other dims pass their stride at run time.
 #include "heed/ops/softmax.h"
 
 #include <cmath>
@@ -15,7 +15,7 @@
 #include "heed/core/autograd.h"
 #include "heed/core/kernels.h"
 #include "heed/core/parallel.h"
-#include "heed/ops/fast_exp.h"
+#include "heed/ops/vector_math.h"
 
 namespace heed::ops {
 namespace {
@@ -80,7 +80,7 @@ Tensor softmax(const Tensor& x, int64_t dim) {
     float total = 0.0f;
 #pragma omp simd reduction(+ : total)
     for (int64_t r = 0; r < s.n; ++r) {
-      ys[r * stride] = fast_exp(xs[r * stride] - m);
+      ys[r * stride] = exp_approx(xs[r * stride] - m);
       total += ys[r * stride];
     }
     const float scale = 1.0f / total;
@@ -125,7 +125,7 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
     }
     float total = 0.0f;
 #pragma omp simd reduction(+ : total)
-    for (int64_t r = 0; r < s.n; ++r) total += fast_exp(xs[r * stride] - m);
+    for (int64_t r = 0; r < s.n; ++r) total += exp_approx(xs[r * stride] - m);
     const float log_total = std::log(total);
 #pragma omp simd
     for (int64_t r = 0; r < s.n; ++r) ys[r * stride] = (xs[r * stride] - m) - log_total;
@@ -143,7 +143,7 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
 #pragma omp simd
       for (int64_t r = 0; r < s.n; ++r) {
         const int64_t i = start + r * stride;
-        d[i] = gy[i] - fast_exp(y[i]) * total;
+        d[i] = gy[i] - exp_approx(y[i]) * total;
       }
     });
     return std::vector<Tensor>{dx};

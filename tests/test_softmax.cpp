@@ -4,7 +4,6 @@
 #include <limits>
 
 #include "golden.h"
-#include "heed/ops/fast_exp.h"
 #include "heed/ops/softmax.h"
 
 namespace heed {
@@ -18,20 +17,6 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 using SoftmaxOp = Tensor (*)(const Tensor&, int64_t);
 const std::vector<std::pair<const char*, SoftmaxOp>> kOps = {{"softmax", ops::softmax},
                                                             {"log_softmax", ops::log_softmax}};
-
-TEST(FastExp, WithinTwoUlpOfExpAndExactAtTheEdges) {
-  double worst = 0;
-  for (float x = -87.0f; x < 88.0f; x += 0.0123f) {
-    const double exact = std::exp(static_cast<double>(x));
-    worst = std::max(worst, std::fabs(ops::fast_exp(x) - exact) / exact);
-  }
-  EXPECT_LT(worst, 2 * 1.2e-7);  // two units in the last place of a float
-  EXPECT_EQ(ops::fast_exp(0.0f), 1.0f);
-  EXPECT_EQ(ops::fast_exp(-1e4f), 0.0f);
-  EXPECT_EQ(ops::fast_exp(-kInf), 0.0f);
-  EXPECT_EQ(ops::fast_exp(100.0f), kInf);
-  EXPECT_TRUE(std::isnan(ops::fast_exp(std::numeric_limits<float>::quiet_NaN())));
-}
 
 TEST(Softmax, ValuesByHand) {
   // softmax(0, log 2, log 3) = (1, 2, 3) / 6

@@ -29,7 +29,9 @@ TEST(VectorMath, ExpEdgeCases) {
   EXPECT_EQ(exp_approx(100.0f), INFINITY);
   EXPECT_EQ(exp_approx(-100.0f), std::exp(-100.0f));  // a denormal, not 0
   EXPECT_EQ(exp_approx(-110.0f), 0.0f);
+  EXPECT_EQ(exp_approx(-1e4f), 0.0f);
   EXPECT_EQ(exp_approx(-INFINITY), 0.0f);
+  EXPECT_EQ(exp_approx(INFINITY), INFINITY);
   EXPECT_TRUE(std::isnan(exp_approx(std::numeric_limits<float>::quiet_NaN())));
 }
 
