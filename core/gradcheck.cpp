@@ -30,14 +30,6 @@ int64_t storage_position(const Tensor& t, int64_t flat) {
   return position;
 }
 
-std::string index_string(const Shape& shape, int64_t flat) {
-  Shape index(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    index[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return fmt::format("{}", index);
-}
 
 }  // namespace
 
@@ -92,7 +84,7 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
         if (mismatches++ < kMismatchesReported)
           result.message += fmt::format("gradcheck {}: input {} (shape {}) at {}: expected {:.6g} (finite "
                                         "differences), received {:.6g} (backward)\n",
-                                        op, k, input.shape(), index_string(input.shape(), i), expected, got);
+                                        op, k, input.shape(), unravel_index(i, input.shape()), expected, got);
       }
     }
     input.set_grad(Tensor());

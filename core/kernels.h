@@ -9,6 +9,9 @@ namespace heed {
 // A dense row-major copy of any (strided) tensor.
 Tensor contiguous_copy(const Tensor& source);
 
+// `t` itself when it is already dense, else a dense copy: for kernels that want plain arrays.
+inline Tensor dense(const Tensor& t) { return t.is_contiguous() ? t : contiguous_copy(t); }
+
 // destination = source, elementwise: one shape and dtype; destination may be any non-overlapping
 // view. Runs that are contiguous on both sides are copied with memcpy.
 void copy_into(const Tensor& destination, const Tensor& source);

@@ -20,6 +20,15 @@ Shape contiguous_strides(const Shape& shape) {
   return strides;
 }
 
+Shape unravel_index(int64_t flat, const Shape& shape) {
+  Shape index(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    index[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  return index;
+}
+
 int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) {
   int64_t lowest = ndim == 0 ? -1 : -ndim, highest = ndim == 0 ? 0 : ndim - 1;
   HEED_CHECK(dim >= lowest && dim <= highest, op,

@@ -17,6 +17,9 @@ int64_t numel(const Shape& shape);
 // Row-major strides of a dense tensor of this shape: [2, 3, 4] -> [12, 4, 1].
 Shape contiguous_strides(const Shape& shape);
 
+// The multi-index of the element at row-major position `flat` of `shape`: 5 in [2, 3] -> [1, 2].
+Shape unravel_index(int64_t flat, const Shape& shape);
+
 // Wraps a possibly negative dim into [0, ndim); throws naming `op` when out of range.
 int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op);
 

@@ -17,7 +17,7 @@ Tensor dropout(const Tensor& x, float p, bool training) {
   check_dtype(x, Dtype::Float32, "dropout", "x");
   HEED_CHECK(p >= 0.0f && p <= 1.0f, "dropout", "p is {}; expected a probability in [0, 1]", p);
   if (!training || p == 0.0f) return x;
-  const Tensor input = x.is_contiguous() ? x : contiguous_copy(x);
+  const Tensor input = dense(x);
   Tensor mask = Tensor::empty(x.shape()), out = Tensor::empty(x.shape());
   const float* in = input.data<float>();
   float *m = mask.mutable_data<float>(), *y = out.mutable_data<float>();

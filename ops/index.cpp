@@ -16,8 +16,6 @@
 namespace heed::ops {
 namespace {
 
-Tensor dense(const Tensor& t) { return t.is_contiguous() ? t : contiguous_copy(t); }
-
 // A tensor of `shape` seen as (outer, size, inner) around `dim`.
 struct Rows {
   int64_t outer = 1, size = 1, inner = 1;
@@ -40,15 +38,6 @@ int64_t first_out_of_range(const Tensor& indices, int64_t size) {
   return -1;
 }
 
-// The multi-index of row-major position `flat` in `shape`.
-Shape unravel(int64_t flat, const Shape& shape) {
-  Shape index(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    index[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return index;
-}
 
 // out (outer, n, inner) = x (outer, size, inner) at rows index[0..n). Both dense; indices checked.
 template <class T>
@@ -190,7 +179,7 @@ Tensor embedding(const Tensor& weight, const Tensor& ids, std::optional<int64_t>
   Tensor flat_ids = dense(ids);
   const int64_t bad = first_out_of_range(flat_ids, V);
   HEED_CHECK(bad < 0, "embedding", "id {} at position {} of ids (shape {}) is out of range for a weight of "
-             "shape {}; expected 0 <= id < V = {}", flat_ids.data<int64_t>()[bad], unravel(bad, ids.shape()),
+             "shape {}; expected 0 <= id < V = {}", flat_ids.data<int64_t>()[bad], unravel_index(bad, ids.shape()),
              ids.shape(), weight.shape(), V);
   Shape shape = ids.shape();
   shape.push_back(D);

@@ -23,16 +23,6 @@
 namespace heed::ops {
 namespace {
 
-Tensor dense(const Tensor& t) { return t.is_contiguous() ? t : contiguous_copy(t); }
-
-Shape unravel(int64_t flat, const Shape& shape) {
-  Shape index(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    index[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return index;
-}
 
 // Checks that every target is a class in [0, classes) or ignore_index; returns how many are not
 // ignored (the count Mean divides by).
@@ -44,7 +34,7 @@ int64_t count_targets(const Tensor& targets, int64_t classes, int64_t ignore_ind
     HEED_CHECK(target[i] >= 0 && target[i] < classes, "cross_entropy",
                "target {} at position {} is out of range for {} classes; expected a class in [0, {}) "
                "or ignore_index ({})",
-               target[i], unravel(i, targets.shape()), classes, classes, ignore_index);
+               target[i], unravel_index(i, targets.shape()), classes, classes, ignore_index);
     ++count;
   }
   return count;

@@ -206,7 +206,7 @@ Tensor as_rows(const Tensor& t) {
 
 // Every row of dense y (..., n) set to bias (n).
 void fill_rows(Tensor& y, const Tensor& bias) {
-  const Tensor dense_bias = bias.is_contiguous() ? bias : contiguous_copy(bias);
+  const Tensor dense_bias = dense(bias);
   const float* src = dense_bias.data<float>();
   float* dst = y.mutable_data<float>();
   const int64_t n = bias.numel(), rows = n == 0 ? 0 : y.numel() / n;

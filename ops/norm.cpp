@@ -27,8 +27,6 @@
 namespace heed::ops {
 namespace {
 
-Tensor dense(const Tensor& t) { return t.is_contiguous() ? t : contiguous_copy(t); }
-
 // What the forward computed per row, kept for backward.
 struct RowStats {
   SavedTensor mean, rstd;  // (rows)

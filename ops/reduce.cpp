@@ -114,7 +114,7 @@ Tensor sum_block(const Tensor& x, int64_t first, int64_t last) {
 
 // Sum over sorted dims, keepdim, no autograd.
 Tensor sum_keepdim(const Tensor& x, const std::vector<int64_t>& dims) {
-  Tensor result = x.is_contiguous() ? x : contiguous_copy(x);
+  Tensor result = dense(x);
   // Reduce maximal runs of adjacent dims, last run first, so earlier dims keep their positions.
   for (size_t end = dims.size(); end > 0;) {
     size_t start = end - 1;
@@ -196,12 +196,12 @@ std::pair<Tensor, Tensor> max_along(const Tensor& x, int64_t dim, const char* op
   check_dtype(x, Dtype::Float32, op, "input");
   HEED_CHECK(x.dim() == 0 || x.size(dim) > 0, op, "cannot take the max of an empty dim {} of shape {}",
              dim, x.shape());
-  Tensor dense = x.is_contiguous() ? x : contiguous_copy(x);
+  Tensor input = dense(x);
   Block b = x.dim() == 0 ? Block{} : block_of(x.shape(), dim, dim);
   Shape shape = x.shape();
   if (x.dim() > 0) shape[static_cast<size_t>(dim)] = 1;
   Tensor values = Tensor::empty(shape), indices = Tensor::empty(shape, Dtype::Int64);
-  const float* in = dense.data<float>();
+  const float* in = input.data<float>();
   float* v = values.mutable_data<float>();
   int64_t* idx = indices.mutable_data<int64_t>();
   parallel_for(0, b.outer * b.inner, std::max<int64_t>(1, kElementwiseGrain / b.reduced), [&](int64_t lo, int64_t hi) {
@@ -264,7 +264,7 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
 }
 
 Tensor max(const Tensor& x) {
-  Tensor flat = dense_view(x.is_contiguous() ? x : contiguous_copy(x), {x.numel()});
+  Tensor flat = dense_view(dense(x), {x.numel()});
   auto [values, indices] = max_along(flat, 0, "max");
   Tensor out = dense_view(values, {});
   // dx[argmax] = g; zero elsewhere

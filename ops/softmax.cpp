@@ -58,8 +58,6 @@ float slice_max(const float* x, int64_t n, Stride stride) {
   return m;
 }
 
-Tensor dense(const Tensor& t) { return t.is_contiguous() ? t : contiguous_copy(t); }
-
 }  // namespace
 
 Tensor softmax(const Tensor& x, int64_t dim) {
