@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "heed/nn/module.h"
 #include "test_util.h"
 
 namespace heed::testing {
@@ -51,6 +52,34 @@ inline void expect_matches_golden(const Json& golden, const std::function<Tensor
   for (const auto& [input, stored] : golden.at("grads").items())
     EXPECT_TRUE(all_close(inputs.at(input).grad(), golden_tensor(stored), atol, rtol))
         << name << ": gradient of " << input;
+}
+
+// For a layer (cases written by run_module in make_golden.py): loads PyTorch's state_dict into
+// `module` (strict), runs f on the inputs, compares the output, runs backward with PyTorch's
+// upstream gradient and compares the gradients of the inputs and of every parameter.
+inline void expect_module_matches_golden(const Json& golden, nn::Module& module,
+                                         const std::function<Tensor(const NamedTensors&)>& f,
+                                         double atol = 1e-5, double rtol = 1e-4) {
+  const std::string name = golden.at("name").get<std::string>();
+  nn::StateDict state;
+  for (const auto& [key, stored] : golden.at("state").items()) state[key] = golden_tensor(stored);
+  module.load_state_dict(state);
+  module.zero_grad();
+  NamedTensors inputs;
+  for (const auto& [input, stored] : golden.at("inputs").items()) {
+    Tensor t = golden_tensor(stored);
+    if (t.dtype() == Dtype::Float32) t.set_requires_grad();
+    inputs[input] = t;
+  }
+  Tensor output = f(inputs);
+  EXPECT_TRUE(all_close(output, golden_tensor(golden.at("output")), atol, rtol)) << name << ": output";
+  output.backward(golden_tensor(golden.at("upstream")));
+  NamedTensors parameters;
+  for (auto& [key, p] : module.named_parameters()) parameters[key] = p;
+  for (const auto& [key, stored] : golden.at("grads").items()) {
+    const Tensor& source = inputs.contains(key) ? inputs.at(key) : parameters.at(key);
+    EXPECT_TRUE(all_close(source.grad(), golden_tensor(stored), atol, rtol)) << name << ": gradient of " << key;
+  }
 }
 
 }  // namespace heed::testing

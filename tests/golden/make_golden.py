@@ -48,6 +48,33 @@ def run(f, inputs, **settings):
                       if value.is_floating_point()}}
 
 
+def run_module(module, forward, inputs, **settings):
+    """Like run, for a layer: also stores the module's state_dict, and the gradients of its
+    parameters under their state-dict names (next to the inputs' gradients). The scripts for the
+    nn layers (tests/golden/make_golden_*.py) import this."""
+    inputs = {name: value.detach().clone().requires_grad_(value.is_floating_point())
+              for name, value in inputs.items()}
+    module.zero_grad()
+    output = forward(module, **inputs)
+    upstream = torch.randn_like(output)
+    output.backward(upstream)
+    grads = {name: tensor(value.grad) for name, value in inputs.items() if value.is_floating_point()}
+    grads.update({name: tensor(p.grad) for name, p in module.named_parameters() if p.grad is not None})
+    return {**settings,
+            "state": {name: tensor(value) for name, value in module.state_dict().items()},
+            "inputs": {name: tensor(value) for name, value in inputs.items()},
+            "output": tensor(output),
+            "upstream": tensor(upstream),
+            "grads": grads}
+
+
+def write(name, cases, generator):
+    """Writes tests/golden/<name>.json."""
+    with open(os.path.join(HERE, f"{name}.json"), "w") as out:
+        json.dump({"generator": f"{generator}, torch {torch.__version__}", "cases": cases}, out)
+        out.write("\n")
+
+
 def softmax_cases(op):
     extreme = torch.tensor([[1e4, -1e4, 0.0, 1e4],
                             [-1e4, -1e4, -1e4, -1e4 + 1.0],
@@ -116,9 +143,7 @@ def main():
         "matmul": matmul_cases(),
     }
     for name, cases in files.items():
-        with open(os.path.join(HERE, f"{name}.json"), "w") as out:
-            json.dump({"generator": f"make_golden.py, torch {torch.__version__}", "cases": cases}, out)
-            out.write("\n")
+        write(name, cases, "make_golden.py")
 
 
 if __name__ == "__main__":
