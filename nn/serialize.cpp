@@ -198,7 +198,12 @@ void save(const StateDict& state, const std::string& path, const Metadata& metad
                path);
     tensors.emplace_back(name, dense(t));
   }
-  const std::string header = header_for(tensors, metadata);
+  std::string header;
+  try {
+    header = header_for(tensors, metadata);
+  } catch (const Json::exception& e) {  // a name or a metadata string that is not valid UTF-8
+    throw Error(fmt::format("nn::save: {}: cannot write the header: {}", path, e.what()));
+  }
   uint8_t length[kLengthBytes];
   for (size_t i = 0; i < kLengthBytes; ++i) length[i] = static_cast<uint8_t>(uint64_t{header.size()} >> (8 * i));
 

@@ -72,9 +72,8 @@ class Optimizer {
   // Throws naming this optimizer unless `condition` holds; for hyper-parameter checks.
   void check_setting(bool condition, const std::string& message) const;
 
-  const char* name_;
-
  private:
+  const char* name_;
   std::vector<Tensor> parameters_;
   std::vector<ParamState> state_;
   float lr_;

@@ -185,6 +185,34 @@ TEST(Serialize, CorruptFilesThrowNamingTheFile) {
   expect_error([&] { nn::load(folder.path().string()); }, {"nn::load", "not a regular file"});
 }
 
+// Every truncation of a valid file, and every byte of it overwritten with a few telling values:
+// each load either succeeds or throws heed::Error, never anything worse.
+TEST(Serialize, MutatedFilesNeverCrash) {
+  TempFolder folder;
+  const std::string source = folder.file("source.safetensors"), path = folder.file("mutant.safetensors");
+  nn::save({{"a", from_vector({1.f, 2.f})}, {"b", from_vector(std::vector<int64_t>{3})}, {"c", zeros({0})}}, source,
+           {{"k", "v"}});
+  const std::string original = read_bytes(source);
+  auto load_or_error = [&](const std::string& bytes) {
+    write_bytes(path, bytes);
+    try {
+      nn::load(path);
+      return true;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+      return false;
+    }
+  };
+  for (size_t length = 0; length < original.size(); ++length)
+    EXPECT_FALSE(load_or_error(original.substr(0, length))) << "truncated to " << length << " bytes";
+  for (size_t i = 0; i < original.size(); ++i)
+    for (char value : {'\0', '\xff', '{', '"', '9', '-', ' ', ']'}) {
+      std::string mutant = original;
+      mutant[i] = value;
+      load_or_error(mutant);
+    }
+}
+
 TEST(Serialize, WhitespacePaddingAfterTheHeaderIsAllowed) {
   TempFolder folder;
   const std::string path = folder.file("padded.safetensors");
@@ -212,6 +240,7 @@ TEST(Serialize, FailedSavesLeaveThePreviousFileIntact) {
   // Bad input is refused before any file is made.
   expect_error([&] { nn::save({{"w", Tensor()}}, path); }, {"nn::save", path.c_str(), "'w' is an undefined tensor"});
   expect_error([&] { nn::save({{"__metadata__", ones({1})}}, path); }, {"nn::save", "reserved"});
+  expect_error([&] { nn::save({{"bad \xff name", ones({1})}}, path); }, {"nn::save", path.c_str(), "UTF-8"});
 
   // A write that fails halfway: the file-size limit stops it after 4096 bytes (EFBIG).
   {
