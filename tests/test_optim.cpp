@@ -115,6 +115,14 @@ TEST(Optim, SgdOnALargeParameterIsPMinusLrTimesG) {
   for (size_t i = 0; i < after.size(); ++i) ASSERT_FLOAT_EQ(after[i], before[i] - 0.25f * grad[i]) << i;
 }
 
+TEST(Optim, AGradientThatIsAViewIsReadThroughItsStrides) {
+  Tensor p = zeros({2, 3}, {.requires_grad = true});
+  p.set_grad(make_view(from_vector({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}, {3, 2}), {2, 3}, {1, 2}, 0));  // [[1, 3, 5], [2, 4, 6]]
+  optim::SGD sgd({p}, {.lr = 1.0f});
+  sgd.step();
+  EXPECT_TRUE(all_close(p, from_vector({-1.f, -3.f, -5.f, -2.f, -4.f, -6.f}, {2, 3}), 0, 0));
+}
+
 // Adam's first step: m = (1 − β1)g, v = (1 − β2)g², and after bias correction the update is
 // lr · g / (|g| + eps): a step of lr against the sign of g, whatever g's size.
 TEST(Optim, AdamFirstStepMovesEachElementByLr) {
@@ -210,7 +218,8 @@ TEST(Optim, StepChecksEveryGradientBeforeWritingAny) {
 TEST(Optim, ZeroGradDropsGradients) {
   Tensor a = zeros({2}, {.requires_grad = true});
   a.set_grad(ones({2}));
-  optim::Adam adam({a});
+  optim::Adam adam({a}, {.lr = 1e-3, .betas = {0.9, 0.98}, .eps = 1e-9});
+  EXPECT_EQ(adam.options().betas[1], 0.98f);
   adam.zero_grad();
   EXPECT_FALSE(a.grad().defined());
   adam.step();  // nothing to do
