@@ -76,7 +76,8 @@ TEST(LayersGolden, SinusoidalPositionalEncoding) {
     EXPECT_TRUE(testing::all_close(encoding.pe, testing::golden_tensor(c.at("state").at("pe")), 1e-6, 0))
         << c.at("name");
     const int64_t offset = c.at("offset");
-    expect_module_matches_golden(c, encoding, [&](const NamedTensors& in) { return encoding.forward(in.at("x"), offset); });
+    expect_module_matches_golden(c, encoding,
+                                 [&](const NamedTensors& in) { return encoding.forward(in.at("x"), offset); });
   }
 }
 
@@ -94,8 +95,9 @@ TEST(LayersGolden, TokenEmbedding) {
 
 TEST(LayersGolden, FeedForward) {
   for (const Json& c : golden_cases("feed_forward")) {
-    const bool relu = c.at("activation") == "relu";
-    nn::FeedForward ffn(6, 10, {.activation = relu ? nn::FeedForwardActivation::ReLU : nn::FeedForwardActivation::GELU});
+    const auto activation =
+        c.at("activation") == "relu" ? nn::FeedForwardActivation::ReLU : nn::FeedForwardActivation::GELU;
+    nn::FeedForward ffn(6, 10, {.activation = activation});
     ffn.eval();
     expect_module_matches_golden(c, ffn, x_through(ffn));
   }

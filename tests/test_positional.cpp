@@ -103,7 +103,8 @@ TEST(Positional, TooLongSequencesAreRefused) {
                {"SinusoidalPositionalEncoding", "T = 9", "max_len = 8"});
   expect_error([&] { learned.forward(zeros({1, 3, 4}), 6); },
                {"LearnedPositionalEncoding", "T = 3", "offset 6", "max_len = 8"});
-  expect_error([&] { sinusoidal.forward(zeros({1, 3, 5})); }, {"SinusoidalPositionalEncoding", "[1, 3, 5]", "d_model = 4"});
+  expect_error([&] { sinusoidal.forward(zeros({1, 3, 5})); },
+               {"SinusoidalPositionalEncoding", "[1, 3, 5]", "d_model = 4"});
   expect_error([&] { sinusoidal.forward(zeros({3, 4})); }, {"(B, T, d_model = 4)"});
   expect_error([&] { sinusoidal.forward(zeros({1, 2, 4}), -1); }, {"offset -1"});
   sinusoidal.forward(zeros({1, 8, 4}));  // exactly max_len is fine

@@ -139,7 +139,8 @@ TEST(RnnAttention, LuongDotByHand) {
   Tensor values = from_vector({1, 10, 100}, {1, 3, 1});
   auto [context, weights] = attention.forward(query, keys, values);
   const double e = std::exp(1.0), total = e + e * e + e * e * e;
-  EXPECT_TRUE(all_close(weights, from_vector({float(e / total), float(e * e / total), float(e * e * e / total)}, {1, 3})));
+  Tensor expected = from_vector({float(e / total), float(e * e / total), float(e * e * e / total)}, {1, 3});
+  EXPECT_TRUE(all_close(weights, expected));
   EXPECT_NEAR(context.item(), (e + 10 * e * e + 100 * e * e * e) / total, 1e-4);
 
   // The third key padded: softmax over scores 1 and 2 only.
@@ -239,7 +240,8 @@ TEST(RnnAttention, ProjectedKeysServeEveryDecoderStep) {
   attention.zero_grad();
   keys.set_grad(Tensor());
   Tensor separate_loss = scalar_tensor(0.0f);
-  for (const Tensor& query : steps) separate_loss = separate_loss + ops::sum(ops::tanh(attention.forward(query, keys, values).context));
+  for (const Tensor& query : steps)
+    separate_loss = separate_loss + ops::sum(ops::tanh(attention.forward(query, keys, values).context));
   separate_loss.backward();
   EXPECT_TRUE(all_close(shared_keys_grad, keys.grad()));
   EXPECT_TRUE(all_close(shared_weight_grad, attention.key_proj->weight.grad()));
