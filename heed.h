@@ -41,3 +41,6 @@
 #include "heed/optim/optimizer.h"
 #include "heed/optim/schedule.h"
 #include "heed/optim/sgd.h"
+#include "heed/nn/feed_forward.h"
+#include "heed/nn/positional.h"
+#include "heed/nn/rnn_attention.h"
