@@ -11,7 +11,7 @@ namespace heed::nn {
 // identity in eval mode.
 class Dropout : public Module {
  public:
-  explicit Dropout(float p = 0.5f) : p(p) {
+  explicit Dropout(float probability = 0.5f) : p(probability) {
     HEED_CHECK(p >= 0.0f && p <= 1.0f, "Dropout", "p = {}; expected a probability in [0, 1]", p);
   }
   Tensor forward(const Tensor& x) const { return ops::dropout(x, p, is_training()); }
