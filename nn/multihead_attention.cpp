@@ -34,8 +34,9 @@ MultiHeadAttentionOutput MultiHeadAttention::forward(const Tensor& query, const 
              "(batch first)",
              query.shape(), key.shape(), value.shape(), embed_dim);
   if (query.impl() == key.impl() && key.impl() == value.impl()) {
-    auto [q, k, v] = project_packed(query);  // (B, H, T, Dh) each
-    return attend(q, k, v, args);
+    Tensor qkv = project(query, 0, 3);  // (B, T, 3E)
+    ops::AttentionResult heads = ops::packed_self_attention(qkv, num_heads, options_for(args, query.size(0)));  // (B, T, E)
+    return finish(heads, args);
   }
   Tensor q = project_query(query);                  // (B, H, T, Dh)
   auto [k, v] = project_key_value(key, value);      // (B, H, S, Dh) each
@@ -62,17 +63,25 @@ std::pair<Tensor, Tensor> MultiHeadAttention::project_key_value(const Tensor& ke
 MultiHeadAttentionOutput MultiHeadAttention::attend(const Tensor& q, const Tensor& k, const Tensor& v,
                                                     const MultiHeadAttentionArgs& args) const {
   const int64_t batch = q.size(0), queries = q.size(2);
+  ops::AttentionResult heads = ops::scaled_dot_product_attention_with_weights(q, k, v, options_for(args, batch));  // (B, H, T, Dh)
+  heads.output = ops::reshape(ops::transpose(heads.output, 1, 2), {batch, queries, embed_dim});                  // (B, T, E)
+  return finish(heads, args);
+}
+
+ops::AttentionOptions MultiHeadAttention::options_for(const MultiHeadAttentionArgs& args, int64_t batch) const {
   Tensor mask = args.attn_mask;  // PyTorch's (B·H, T, S) becomes (B, H, T, S); other shapes broadcast
   if (mask.defined() && mask.dim() == 3 && mask.size(0) == batch * num_heads && num_heads > 1)
     mask = ops::reshape(mask, {batch, num_heads, mask.size(1), mask.size(2)});
-  const ops::AttentionOptions options{.key_padding_mask = args.key_padding_mask,
-                                      .attn_mask = mask,
-                                      .causal = args.causal,
-                                      .dropout_p = dropout,
-                                      .training = is_training()};
-  ops::AttentionResult heads = ops::scaled_dot_product_attention_with_weights(q, k, v, options);  // (B, H, T, Dh)
-  Tensor merged = ops::reshape(ops::transpose(heads.output, 1, 2), {batch, queries, embed_dim});  // (B, T, E)
-  MultiHeadAttentionOutput result{out_proj->forward(merged), Tensor()};                        // (B, T, E)
+  return {.key_padding_mask = args.key_padding_mask,
+          .attn_mask = mask,
+          .causal = args.causal,
+          .dropout_p = dropout,
+          .training = is_training()};
+}
+
+MultiHeadAttentionOutput MultiHeadAttention::finish(const ops::AttentionResult& heads,
+                                                    const MultiHeadAttentionArgs& args) const {
+  MultiHeadAttentionOutput result{out_proj->forward(heads.output), Tensor()};  // (B, T, E)
   if (args.need_weights)
     result.weights = args.average_attn_weights ? ops::mean(heads.weights, {1}) : heads.weights;  // (B, T, S) or (B, H, T, S)
   return result;

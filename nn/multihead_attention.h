@@ -10,8 +10,9 @@
 // biases (zeros), and out_proj is an nn::Linear (Linear's init for its weight, a zero bias).
 //
 // forward chooses the fewest GEMMs: self-attention (query, key and value the same tensor) projects
-// once with the whole (3E, E) weight; key == value projects keys and values together with its
-// (2E, E) half. The steps are public members (project_query, project_key_value, project_packed,
+// once with the whole (3E, E) weight and attends straight from that packed projection
+// (ops::packed_self_attention); key == value projects keys and values together with its (2E, E)
+// half. The steps are public members (project_query, project_key_value, project_packed,
 // attend) so a decoder can keep projected keys and values between calls and attend to them later.
 #pragma once
 
@@ -20,6 +21,7 @@
 
 #include "heed/nn/linear.h"
 #include "heed/nn/module.h"
+#include "heed/ops/attention.h"
 
 namespace heed::nn {
 
@@ -72,6 +74,10 @@ class MultiHeadAttention : public Module {
   float dropout;
 
  private:
+  // The op's options for these args; a (B·H, T, S) mask is read as (B, H, T, S).
+  ops::AttentionOptions options_for(const MultiHeadAttentionArgs& args, int64_t batch) const;
+  // Heads merged (B, T, E) -> out_proj, and the weights if asked for.
+  MultiHeadAttentionOutput finish(const ops::AttentionResult& heads, const MultiHeadAttentionArgs& args) const;
   // x (B, L, n·E) -> n tensors (B, H, L, Dh), views of x.
   std::vector<Tensor> split_heads(const Tensor& x, int64_t n) const;
   // Rows [first·E, (first + n)·E) of the in-projection, applied to x (B, L, E) -> (B, L, n·E).

@@ -27,6 +27,7 @@
 #include "heed/ops/attention.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -246,50 +247,116 @@ Geometry check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const A
   return g;
 }
 
+// The facts of one call that backward needs besides tensors.
+struct Plan {
+  Geometry g;
+  float scale = 1.0f;    // 1 / √D
+  DropoutDraw dropout;   // inactive unless training with dropout_p > 0
+};
+
+struct Pass {
+  Tensor probabilities;  // P (N, T, S), kept for backward
+  Tensor weights;        // W: P itself, or P ⊙ m while dropping
+  Tensor output;         // W V (N, T, Dv)
+};
+
+Plan plan_of(const Tensor& q, const Geometry& g, const AttentionOptions& options) {
+  Plan plan{g, 1.0f / std::sqrt(static_cast<float>(q.size(-1))), {}};
+  if (options.training && options.dropout_p > 0.0f) {
+    Generator& generator = default_generator();
+    plan.dropout = {options.dropout_p, generator.seed(), generator.reserve(static_cast<uint64_t>(g.rows() * g.keys))};
+  }
+  return plan;
+}
+
+// The forward on checked inputs: A = Q Kᵀ, P and W by the row kernel, output = W V.
+Pass forward(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& options, const Plan& plan) {
+  const Biases biases(plan.g, options);
+  NoGradGuard no_grad;
+  Pass pass;
+  pass.probabilities = matmul(q, transpose(k, -2, -1));  // A = Q Kᵀ (N, T, S), then P in place
+  pass.weights = plan.dropout.active() ? Tensor::empty(pass.probabilities.shape()) : pass.probabilities;
+  softmax_rows(pass.probabilities, pass.weights, plan.g, biases, options.causal, plan.scale, plan.dropout);
+  pass.output = matmul(pass.weights, v);  // (N, T, Dv)
+  return pass;
+}
+
+// dQ, dK, dV (dense; undefined where not wanted) from g = dL/d output (N, T, Dv):
+//   dV = Wᵀ g;  dA = scale · P ⊙ (dP − Σ P ⊙ dP) with dP = (g Vᵀ) ⊙ m;  dQ = dA K;  dK = dAᵀ Q
+std::array<Tensor, 3> backward(const Tensor& grad, const Tensor& q, const Tensor& k, const Tensor& v,
+                               const Tensor& probabilities, const Plan& plan, std::array<bool, 3> wanted) {
+  NoGradGuard no_grad;
+  std::array<Tensor, 3> grads;
+  if (wanted[2]) {
+    const Tensor w = plan.dropout.active() ? apply_dropout(probabilities, plan.g, plan.dropout) : probabilities;
+    grads[2] = matmul(transpose(w, -2, -1), grad);
+  }
+  if (wanted[0] || wanted[1]) {
+    Tensor grad_scores = matmul(grad, transpose(v, -2, -1));  // dW, then dA in place
+    softmax_rows_backward(grad_scores, probabilities, plan.g, plan.scale, plan.dropout);
+    if (wanted[0]) grads[0] = matmul(grad_scores, k);
+    if (wanted[1]) grads[1] = matmul(transpose(grad_scores, -2, -1), q);
+  }
+  return grads;
+}
+
+// The (B, H, L, D) view of features [first, first + H·D) of a dense (B, L, width) tensor, head h
+// being features first + h·D onwards: no copy, no autograd.
+Tensor heads_view(const Tensor& base, int64_t heads, int64_t head_dim, int64_t first) {
+  const int64_t batch = base.size(0), length = base.size(1), width = base.size(2);
+  return make_view(base, {batch, heads, length, head_dim}, {length * width, head_dim, width, 1}, base.offset() + first);
+}
+
 }  // namespace
 
 AttentionResult scaled_dot_product_attention_with_weights(const Tensor& q, const Tensor& k, const Tensor& v,
                                                           const AttentionOptions& options) {
-  const Geometry g = check_inputs(q, k, v, options);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(q.size(-1)));
-  const Biases biases(g, options);
-  DropoutDraw dropout;
-  if (options.training && options.dropout_p > 0.0f) {
-    Generator& generator = default_generator();
-    dropout = {options.dropout_p, generator.seed(), generator.reserve(static_cast<uint64_t>(g.rows() * g.keys))};
-  }
-  Tensor probabilities, weights, out;
-  {
-    NoGradGuard no_grad;
-    probabilities = matmul(q, transpose(k, -2, -1));  // A = Q Kᵀ (N, T, S), then P in place
-    weights = dropout.active() ? Tensor::empty(probabilities.shape()) : probabilities;
-    softmax_rows(probabilities, weights, g, biases, options.causal, scale, dropout);
-    out = matmul(weights, v);  // (N, T, Dv)
-  }
+  const Plan plan = plan_of(q, check_inputs(q, k, v, options), options);
+  Pass pass = forward(q, k, v, options, plan);
   // q only for dK, k only for dQ, v only for dQ and dK (through dW = g Vᵀ).
   SavedTensor saved_q = k.requires_grad() ? SavedTensor(q) : SavedTensor();
   SavedTensor saved_k = q.requires_grad() ? SavedTensor(k) : SavedTensor();
   SavedTensor saved_v = q.requires_grad() || k.requires_grad() ? SavedTensor(v) : SavedTensor();
-  record("scaled_dot_product_attention", out, {q, k, v},
-         [saved_q, saved_k, saved_v, saved_p = SavedTensor(probabilities), g, scale, dropout](const Tensor& grad,
-                                                                                             NeedsGrad needs) {
-           // dV = Wᵀ g;  dA = scale · P ⊙ (dP − Σ P ⊙ dP) with dP = (g Vᵀ) ⊙ m;  dQ = dA K;  dK = dAᵀ Q
-           NoGradGuard no_grad;
-           const Tensor& p = saved_p.get();
-           Tensor grad_q, grad_k, grad_v;
-           if (needs[2]) {
-             const Tensor w = dropout.active() ? apply_dropout(p, g, dropout) : p;
-             grad_v = matmul(transpose(w, -2, -1), grad);
-           }
-           if (needs[0] || needs[1]) {
-             Tensor grad_scores = matmul(grad, transpose(saved_v.get(), -2, -1));  // dW, then dA in place
-             softmax_rows_backward(grad_scores, p, g, scale, dropout);
-             if (needs[0]) grad_q = matmul(grad_scores, saved_k.get());
-             if (needs[1]) grad_k = matmul(transpose(grad_scores, -2, -1), saved_q.get());
-           }
-           return std::vector<Tensor>{grad_q, grad_k, grad_v};
+  record("scaled_dot_product_attention", pass.output, {q, k, v},
+         [saved_q, saved_k, saved_v, saved_p = SavedTensor(pass.probabilities), plan](const Tensor& grad,
+                                                                                     NeedsGrad needs) {
+           std::array<Tensor, 3> grads = backward(grad, saved_q.get(), saved_k.get(), saved_v.get(), saved_p.get(),
+                                                  plan, {needs[0], needs[1], needs[2]});
+           return std::vector<Tensor>(grads.begin(), grads.end());
          });
-  return {out, weights};
+  return {pass.output, pass.weights};
+}
+
+AttentionResult packed_self_attention(const Tensor& qkv, int64_t num_heads, const AttentionOptions& options) {
+  check_dtype(qkv, Dtype::Float32, "packed_self_attention", "qkv");
+  HEED_CHECK(qkv.dim() == 3 && num_heads > 0 && qkv.size(2) > 0 && qkv.size(2) % (3 * num_heads) == 0,
+             "packed_self_attention", "qkv is {} with {} heads; expected (B, T, 3·H·D) with H = {} and D > 0",
+             qkv.shape(), num_heads, num_heads);
+  const Tensor packed = dense(qkv);  // (B, T, 3E), usually already dense: the projection's output
+  const int64_t batch = qkv.size(0), length = qkv.size(1), width = qkv.size(2) / 3, head_dim = width / num_heads;
+  auto parts = [num_heads, head_dim, width](const Tensor& base) {  // q, k, v (B, H, T, D), views of base
+    return std::array<Tensor, 3>{heads_view(base, num_heads, head_dim, 0), heads_view(base, num_heads, head_dim, width),
+                                 heads_view(base, num_heads, head_dim, 2 * width)};
+  };
+  const auto [q, k, v] = parts(packed);
+  const Plan plan = plan_of(q, check_inputs(q, k, v, options), options);
+  const Pass pass = forward(q, k, v, options, plan);
+  Tensor merged = Tensor::empty({batch, length, width});  // the heads side by side again
+  copy_into(heads_view(merged, num_heads, head_dim, 0), pass.output);
+  record("packed_self_attention", merged, {qkv},
+         [saved_qkv = SavedTensor(packed), saved_p = SavedTensor(pass.probabilities), plan, parts, num_heads, head_dim,
+          shape = qkv.shape()](const Tensor& grad, NeedsGrad) {
+           // the gradients of the three parts, written side by side as the parts were read
+           const auto [q_saved, k_saved, v_saved] = parts(saved_qkv.get());
+           const Tensor grad_heads = heads_view(dense(grad), num_heads, head_dim, 0);  // (B, H, T, D)
+           const std::array<Tensor, 3> grads =
+               backward(grad_heads, q_saved, k_saved, v_saved, saved_p.get(), plan, {true, true, true});
+           Tensor grad_qkv = Tensor::empty(shape);
+           const std::array<Tensor, 3> destinations = parts(grad_qkv);
+           for (size_t i = 0; i < 3; ++i) copy_into(destinations[i], grads[i]);
+           return std::vector<Tensor>{grad_qkv};
+         });
+  return {merged, pass.weights};
 }
 
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,

@@ -51,4 +51,12 @@ struct AttentionResult {
 AttentionResult scaled_dot_product_attention_with_weights(const Tensor& q, const Tensor& k, const Tensor& v,
                                                           const AttentionOptions& options = {});
 
+// Self-attention straight from one packed projection, as multi-head attention makes it:
+// qkv (B, T, 3·H·D) holds [q | k | v] along its last dim, each of them H heads of D features side by
+// side. Returns the output (B, T, H·D), heads side by side again, and the weights (B, H, T, T).
+// It computes what splitting qkv into heads (views), scaled_dot_product_attention and merging the
+// heads would, but its backward writes dQ, dK and dV into one (B, T, 3·H·D) gradient, where the
+// three views would each send back a zero-padded (B, T, 3·H·D) gradient for autograd to sum.
+AttentionResult packed_self_attention(const Tensor& qkv, int64_t num_heads, const AttentionOptions& options = {});
+
 }  // namespace heed::ops

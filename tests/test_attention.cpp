@@ -1,6 +1,6 @@
 // scaled_dot_product_attention: against the same formula composed of heed's plain ops (matmul,
 // softmax, dropout) with a mask built here element by element, for every kind of mask; gradcheck of
-// each; the masking guarantees (exact zero weights, no NaN on fully masked rows, nothing leaks from
+// each; packed_self_attention against split heads; the masking guarantees (exact zero weights, no NaN on fully masked rows, nothing leaks from
 // hidden keys); dropout drawn as ops::dropout draws; the errors.
 #include <omp.h>
 
@@ -281,6 +281,55 @@ TEST(Attention, WeightsAreTheSoftmaxAndLargeScoresStayFinite) {
   EXPECT_TRUE(all_close(ops::scaled_dot_product_attention(q2, k2, v2), reference(q2, k2, v2, Tensor()), 1e-6, 1e-5));
 }
 
+// (B, L, 3·H·D) -> [q, k, v], each (B, H, L, D): the views packed_self_attention reads.
+std::vector<Tensor> split_packed(const Tensor& qkv, int64_t heads) {
+  std::vector<Tensor> parts = ops::chunk(qkv, 3, -1);
+  for (Tensor& part : parts)
+    part = ops::transpose(ops::view(part, {qkv.size(0), qkv.size(1), heads, part.size(2) / heads}), 1, 2);
+  return parts;
+}
+
+TEST(Attention, PackedSelfAttentionMatchesSplitHeads) {
+  manual_seed(73);
+  const int64_t L = 4;
+  const std::vector<std::pair<const char*, ops::AttentionOptions>> cases = {
+      {"no mask", {}},
+      {"key padding and causal",
+       {.key_padding_mask = from_vector(std::vector<int64_t>{0, 0, 0, 0, 0, 0, 1, 1}, {B, L}), .causal = true}},
+      {"additive mask and dropout", {.attn_mask = randn({L, L}), .dropout_p = 0.3f}},
+  };
+  for (const auto& [name, options] : cases) {
+    Tensor qkv = leaf({B, L, 3 * H * D});
+    Tensor upstream = randn({B, L, H * D});
+    manual_seed(74);
+    ops::AttentionResult packed = ops::packed_self_attention(qkv, H, options);
+    packed.output.backward(upstream);
+    Tensor grad = qkv.grad();
+    qkv.set_grad(Tensor());
+    std::vector<Tensor> parts = split_packed(qkv, H);
+    manual_seed(74);
+    ops::AttentionResult split = ops::scaled_dot_product_attention_with_weights(parts[0], parts[1], parts[2], options);
+    Tensor merged = ops::reshape(ops::transpose(split.output, 1, 2), {B, L, H * D});
+    merged.backward(upstream);
+    EXPECT_TRUE(all_close(packed.output, merged, 1e-6, 1e-5)) << name;
+    EXPECT_TRUE(all_close(packed.weights, split.weights, 0, 0)) << name;
+    EXPECT_TRUE(all_close(grad, qkv.grad(), 1e-6, 1e-5)) << name;
+  }
+}
+
+TEST(AttentionGrad, GradcheckPacked) {
+  manual_seed(75);
+  Tensor padding = from_vector(std::vector<int64_t>{0, 0, 0, 0, 1, 1}, {B, T});
+  EXPECT_GRADCHECK([&](const Inputs& in) {
+    return ops::packed_self_attention(in[0], H, {.key_padding_mask = padding, .causal = true}).output;
+  }, (Inputs{leaf({B, T, 3 * H * D})}), "packed_self_attention");
+  // A packed input that is itself a strided view (read through a dense copy).
+  Tensor strided = ops::transpose(leaf({B, 3 * H * D, T}).detach(), 1, 2);
+  strided.set_requires_grad();
+  EXPECT_GRADCHECK([&](const Inputs& in) { return ops::packed_self_attention(in[0], H).output; }, (Inputs{strided}),
+                   "packed_self_attention of a transposed view");
+}
+
 TEST(Attention, Errors) {
   Tensor q = zeros({B, H, T, D}), k = zeros({B, H, S, D}), v = zeros({B, H, S, Dv});
   expect_error([&] { ops::scaled_dot_product_attention(q, zeros({B, H, S, D + 1}), v); },
@@ -294,6 +343,8 @@ TEST(Attention, Errors) {
   expect_error([&] { ops::scaled_dot_product_attention(q, k, v, {.attn_mask = zeros({3, 1, T, S})}); },
                {"attn_mask is [3, 1, 3, 4]"});
   expect_error([&] { ops::scaled_dot_product_attention(q, k, v, {.dropout_p = 1.5f}); }, {"dropout_p is 1.5"});
+  expect_error([&] { ops::packed_self_attention(zeros({B, T, 16}), 2); },
+               {"packed_self_attention", "qkv is [2, 3, 16] with 2 heads", "(B, T, 3·H·D)"});
 }
 
 }  // namespace
