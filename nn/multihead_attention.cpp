@@ -35,8 +35,7 @@ MultiHeadAttentionOutput MultiHeadAttention::forward(const Tensor& query, const 
              query.shape(), key.shape(), value.shape(), embed_dim);
   if (query.impl() == key.impl() && key.impl() == value.impl()) {
     Tensor qkv = project(query, 0, 3);  // (B, T, 3E)
-    ops::AttentionResult heads = ops::packed_self_attention(qkv, num_heads, options_for(args, query.size(0)));  // (B, T, E)
-    return finish(heads, args);
+    return finish(ops::packed_self_attention(qkv, num_heads, options_for(args, query.size(0))), args);  // (B, T, E)
   }
   Tensor q = project_query(query);                  // (B, H, T, Dh)
   auto [k, v] = project_key_value(key, value);      // (B, H, S, Dh) each
@@ -63,8 +62,9 @@ std::pair<Tensor, Tensor> MultiHeadAttention::project_key_value(const Tensor& ke
 MultiHeadAttentionOutput MultiHeadAttention::attend(const Tensor& q, const Tensor& k, const Tensor& v,
                                                     const MultiHeadAttentionArgs& args) const {
   const int64_t batch = q.size(0), queries = q.size(2);
-  ops::AttentionResult heads = ops::scaled_dot_product_attention_with_weights(q, k, v, options_for(args, batch));  // (B, H, T, Dh)
-  heads.output = ops::reshape(ops::transpose(heads.output, 1, 2), {batch, queries, embed_dim});                  // (B, T, E)
+  ops::AttentionResult heads =
+      ops::scaled_dot_product_attention_with_weights(q, k, v, options_for(args, batch));        // (B, H, T, Dh)
+  heads.output = ops::reshape(ops::transpose(heads.output, 1, 2), {batch, queries, embed_dim});  // (B, T, E)
   return finish(heads, args);
 }
 
@@ -82,8 +82,8 @@ ops::AttentionOptions MultiHeadAttention::options_for(const MultiHeadAttentionAr
 MultiHeadAttentionOutput MultiHeadAttention::finish(const ops::AttentionResult& heads,
                                                     const MultiHeadAttentionArgs& args) const {
   MultiHeadAttentionOutput result{out_proj->forward(heads.output), Tensor()};  // (B, T, E)
-  if (args.need_weights)
-    result.weights = args.average_attn_weights ? ops::mean(heads.weights, {1}) : heads.weights;  // (B, T, S) or (B, H, T, S)
+  if (args.need_weights)  // (B, T, S) averaged, or (B, H, T, S)
+    result.weights = args.average_attn_weights ? ops::mean(heads.weights, {1}) : heads.weights;
   return result;
 }
 

@@ -36,7 +36,7 @@ struct MultiHeadAttentionArgs {
   // (T, S), or broadcastable to (B, H, T, S), or PyTorch's (B·H, T, S): int64 nonzero blocks a
   // pair, float32 is added to the scores.
   Tensor attn_mask = {};
-  bool causal = false;                // query i may not attend to key j > i (for T == S)
+  bool causal = false;                // query i may not attend to key j > i + (S − T)
   bool need_weights = false;          // also return the attention weights (PyTorch's default is true)
   bool average_attn_weights = true;   // weights (B, T, S) averaged over heads, else (B, H, T, S)
 };

@@ -81,9 +81,8 @@ Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
                                  .output);
   };
   auto memory_attention = [&](const Tensor& x) {  // (B, T, E), memory (B, S, E) -> (B, T, E)
-    return dropout2->forward(multihead_attn->forward(x, memory, memory, {.key_padding_mask = args.memory_key_padding_mask,
-                                                                         .attn_mask = args.memory_mask})
-                                 .output);
+    const MultiHeadAttentionArgs masks{.key_padding_mask = args.memory_key_padding_mask, .attn_mask = args.memory_mask};
+    return dropout2->forward(multihead_attn->forward(x, memory, memory, masks).output);
   };
   auto feed_forward_block = [&](const Tensor& x) {  // (B, T, E) -> (B, T, E)
     return dropout3->forward(feed_forward(*linear1, *dropout, *linear2, activation, x));

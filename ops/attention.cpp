@@ -46,10 +46,9 @@ namespace {
 
 constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 
-// The sizes of one call: N leading entries (the first `batch` of them form dim 0), T queries,
-// S keys.
+// The sizes of one call: N leading entries (the dims before (T, D), batch first), T queries, S keys.
 struct Geometry {
-  Shape leading;  // the dims before (T, D)
+  Shape leading;
   int64_t entries = 1, queries = 0, keys = 0;
   int64_t rows() const { return entries * queries; }
 };
@@ -202,8 +201,9 @@ Tensor apply_dropout(const Tensor& probabilities, const Geometry& g, const Dropo
   return dropped;
 }
 
-Geometry check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& options) {
-  constexpr const char* op = "scaled_dot_product_attention";
+// Checks q, k, v and the options for the op named `op`; returns the sizes.
+Geometry check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& options,
+                      const char* op) {
   check_dtype(q, Dtype::Float32, op, "q");
   check_dtype(k, Dtype::Float32, op, "k");
   check_dtype(v, Dtype::Float32, op, "v");
@@ -311,7 +311,7 @@ Tensor heads_view(const Tensor& base, int64_t heads, int64_t head_dim, int64_t f
 
 AttentionResult scaled_dot_product_attention_with_weights(const Tensor& q, const Tensor& k, const Tensor& v,
                                                           const AttentionOptions& options) {
-  const Plan plan = plan_of(q, check_inputs(q, k, v, options), options);
+  const Plan plan = plan_of(q, check_inputs(q, k, v, options, "scaled_dot_product_attention"), options);
   Pass pass = forward(q, k, v, options, plan);
   // q only for dK, k only for dQ, v only for dQ and dK (through dW = g Vᵀ).
   SavedTensor saved_q = k.requires_grad() ? SavedTensor(q) : SavedTensor();
@@ -339,7 +339,7 @@ AttentionResult packed_self_attention(const Tensor& qkv, int64_t num_heads, cons
                                  heads_view(base, num_heads, head_dim, 2 * width)};
   };
   const auto [q, k, v] = parts(packed);
-  const Plan plan = plan_of(q, check_inputs(q, k, v, options), options);
+  const Plan plan = plan_of(q, check_inputs(q, k, v, options, "packed_self_attention"), options);
   const Pass pass = forward(q, k, v, options, plan);
   Tensor merged = Tensor::empty({batch, length, width});  // the heads side by side again
   copy_into(heads_view(merged, num_heads, head_dim, 0), pass.output);

@@ -1,7 +1,8 @@
 // scaled_dot_product_attention: against the same formula composed of heed's plain ops (matmul,
 // softmax, dropout) with a mask built here element by element, for every kind of mask; gradcheck of
-// each; packed_self_attention against split heads; the masking guarantees (exact zero weights, no NaN on fully masked rows, nothing leaks from
-// hidden keys); dropout drawn as ops::dropout draws; the errors.
+// each; packed_self_attention against split heads; the masking guarantees (exact zero weights, no
+// NaN on fully masked rows, nothing leaks from hidden keys); dropout drawn as ops::dropout draws;
+// the errors.
 #include <omp.h>
 
 #include <cmath>
@@ -114,8 +115,9 @@ TEST(AttentionGrad, GradcheckEveryMask) {
   manual_seed(61);
   for (const Case& c : mask_cases()) {
     Inputs inputs{leaf({B, H, T, D}), leaf({B, H, S, D}), leaf({B, H, S, Dv})};
-    EXPECT_GRADCHECK([&](const Inputs& in) { return ops::scaled_dot_product_attention(in[0], in[1], in[2], c.options); },
-                     inputs, c.name);
+    EXPECT_GRADCHECK([&](const Inputs& in) {
+      return ops::scaled_dot_product_attention(in[0], in[1], in[2], c.options);
+    }, inputs, c.name);
   }
 }
 
@@ -159,7 +161,8 @@ TEST(Attention, DropoutDrawsAsOpsDropout) {
   Tensor expected = reference(q, k, v, bias, 0.4f);
   expected.backward(upstream);
   EXPECT_TRUE(all_close(fused.output, expected, 1e-5, 1e-5));
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(all_close(grads[i], (Inputs{q.grad(), k.grad(), v.grad()})[i], 1e-5, 1e-4)) << i;
+  const Inputs expected_grads{q.grad(), k.grad(), v.grad()};
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(all_close(grads[i], expected_grads[i], 1e-5, 1e-4)) << i;
   // The returned weights are the dropped ones: some zeros among the visible keys, the rest scaled.
   int64_t dropped = 0;
   for (float w : fused.weights.to_vector()) dropped += w == 0.0f;
@@ -249,7 +252,8 @@ TEST(Attention, FullyMaskedRowsGiveZerosNotNaN) {
   for (const Tensor& t : {result.output, q.grad(), k.grad(), v.grad()})
     for (float x : t.to_vector()) EXPECT_TRUE(std::isfinite(x));
   // More queries than keys with causal: the first T − S queries come before every key.
-  Tensor early = ops::scaled_dot_product_attention(randn({1, 5, D}), randn({1, 2, D}), randn({1, 2, Dv}), {.causal = true});
+  Tensor early =
+      ops::scaled_dot_product_attention(randn({1, 5, D}), randn({1, 2, D}), randn({1, 2, Dv}), {.causal = true});
   for (int64_t t = 0; t < 3; ++t)
     for (int64_t d = 0; d < Dv; ++d) EXPECT_EQ(early.at({0, t, d}), 0.0f);
   EXPECT_NE(early.at({0, 4, 0}), 0.0f);

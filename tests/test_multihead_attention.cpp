@@ -144,6 +144,10 @@ TEST(MultiHeadAttention, StepsReuseProjectedKeysAndValues) {
   Tensor full = attention.forward(x, x, x, {.key_padding_mask = padding, .causal = true}).output;  // (2, 6, 8)
   // Keys and values projected once; then each position queries them on its own, as a decoder
   // with a cache would (causal with T < S: the queries are the last positions).
+  // The packed projection, attended to in one go, is forward's self-attention.
+  auto [q_all, k_all, v_all] = attention.project_packed(x);  // (2, 2, 6, 4) each
+  EXPECT_TRUE(all_close(attention.attend(q_all, k_all, v_all, {.key_padding_mask = padding, .causal = true}).output,
+                        full, 1e-6, 1e-5));
   auto [k, v] = attention.project_key_value(x, x);  // (2, 2, 6, 4) each
   for (int64_t t = 0; t < 6; ++t) {
     Tensor q = attention.project_query(ops::narrow(x, 1, t, 1));  // (2, 2, 1, 4)

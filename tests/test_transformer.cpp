@@ -34,10 +34,12 @@ TEST(Transformer, EncoderLayersMatchPyTorch) {
   testing::expect_module_matches_golden(cases[0], post, [&](const NamedTensors& in) {
     return post.forward(in.at("src"), {.src_key_padding_mask = in.at("src_key_padding_mask")});
   });
-  nn::TransformerEncoderLayer pre(E, kHeads, {.dim_feedforward = FF, .activation = nn::Activation::GELU, .norm_first = true});
+  nn::TransformerEncoderLayer pre(E, kHeads,
+                                  {.dim_feedforward = FF, .activation = nn::Activation::GELU, .norm_first = true});
   pre.eval();
   testing::expect_module_matches_golden(cases[1], pre, [&](const NamedTensors& in) {
-    return pre.forward(in.at("src"), {.src_mask = in.at("src_mask"), .src_key_padding_mask = in.at("src_key_padding_mask")});
+    return pre.forward(in.at("src"),
+                       {.src_mask = in.at("src_mask"), .src_key_padding_mask = in.at("src_key_padding_mask")});
   });
   testing::expect_module_matches_golden(cases[1], pre, [&](const NamedTensors& in) {  // the flag for the mask
     return pre.forward(in.at("src"), {.src_key_padding_mask = in.at("src_key_padding_mask"), .is_causal = true});
@@ -60,7 +62,8 @@ TEST(Transformer, DecoderLayersMatchPyTorch) {
                          .memory_key_padding_mask = in.at("memory_key_padding_mask"),
                          .tgt_is_causal = true});
   });
-  nn::TransformerDecoderLayer pre(E, kHeads, {.dim_feedforward = FF, .activation = nn::Activation::GELU, .norm_first = true});
+  nn::TransformerDecoderLayer pre(E, kHeads,
+                                  {.dim_feedforward = FF, .activation = nn::Activation::GELU, .norm_first = true});
   pre.eval();
   testing::expect_module_matches_golden(cases[3], pre, [&](const NamedTensors& in) {
     return pre.forward(in.at("tgt"), in.at("memory"), {.memory_mask = in.at("memory_mask")});
@@ -105,13 +108,15 @@ TEST(Transformer, StackNamesAndFinalNorm) {
   EXPECT_EQ(decoder.state_dict().size(), 1u * (4 + 4 + 4 + 6) + 2);
   nn::TransformerEncoderLayer layer(E, kHeads, {.dim_feedforward = FF});
   EXPECT_EQ(layer.describe(),
-            "TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.1, activation=relu, norm_first=false)");
+            "TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.1, activation=relu, "
+            "norm_first=false)");
   expect_error([] { nn::TransformerEncoder(0, E, kHeads); }, {"TransformerEncoder", "num_layers 0"});
 }
 
 TEST(Transformer, InitialisationIsXavierAndLayersDiffer) {
   manual_seed(90);
-  nn::Transformer model({.d_model = 16, .nhead = 2, .num_encoder_layers = 2, .num_decoder_layers = 1, .dim_feedforward = 32});
+  nn::Transformer model(
+      {.d_model = 16, .nhead = 2, .num_encoder_layers = 2, .num_decoder_layers = 1, .dim_feedforward = 32});
   for (auto& [name, p] : model.named_parameters()) {
     if (p.dim() < 2) continue;
     const float bound = std::sqrt(6.0f / static_cast<float>(p.size(0) + p.size(1)));
@@ -124,7 +129,8 @@ TEST(Transformer, InitialisationIsXavierAndLayersDiffer) {
 
 TEST(Transformer, DecoderOutputIgnoresLaterTargets) {
   manual_seed(91);
-  nn::Transformer model({.d_model = E, .nhead = kHeads, .num_encoder_layers = 1, .num_decoder_layers = 2, .dim_feedforward = FF});
+  nn::Transformer model(
+      {.d_model = E, .nhead = kHeads, .num_encoder_layers = 1, .num_decoder_layers = 2, .dim_feedforward = FF});
   model.eval();
   Tensor src = randn({2, 5, E}), tgt = randn({2, 4, E});
   Tensor later = from_vector({0.f, 0.f, 1.f, 1.f}, {1, 4, 1}) * 10.f;  // changes targets 2 and 3
@@ -176,8 +182,8 @@ TEST(TransformerGrad, GradcheckLayers) {
   inputs.push_back(src);
   EXPECT_GRADCHECK([&](const Inputs&) { return encoder.forward(src, {.src_key_padding_mask = padding}); }, inputs,
                    "TransformerEncoderLayer, post-norm");
-  nn::TransformerDecoderLayer decoder(d, 2,
-                                      {.dim_feedforward = 6, .dropout = 0.0f, .activation = nn::Activation::GELU, .norm_first = true});
+  nn::TransformerDecoderLayer decoder(
+      d, 2, {.dim_feedforward = 6, .dropout = 0.0f, .activation = nn::Activation::GELU, .norm_first = true});
   randomize(decoder);
   Tensor tgt = leaf({2, 2, d});
   inputs = decoder.parameters();
