@@ -14,6 +14,9 @@
 // (ops::packed_self_attention); key == value projects keys and values together with its (2E, E)
 // half. The steps are public members (project_query, project_key_value, project_packed,
 // attend) so a decoder can keep projected keys and values between calls and attend to them later.
+//
+// Not offered (PyTorch has them): kdim/vdim different from embed_dim, add_bias_kv, add_zero_attn,
+// unbatched (T, E) inputs.
 #pragma once
 
 #include <array>
