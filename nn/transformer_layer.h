@@ -1,0 +1,83 @@
+// One Transformer encoder layer and one decoder layer, as PyTorch's nn.TransformerEncoderLayer and
+// nn.TransformerDecoderLayer with batch_first=True: the same submodules under the same names, so
+// state dicts load both ways.
+//
+// Encoder layer, on x (B, S, E):
+//   post-norm (the paper's):  x = norm1(x + SA(x));         x = norm2(x + FF(x))
+//   pre-norm (norm_first):    x = x + SA(norm1(x));         x = x + FF(norm2(x))
+// Decoder layer, on x (B, T, E) and the encoder's output `memory` (B, S, E):
+//   post-norm:  x = norm1(x + SA(x));  x = norm2(x + CA(x, memory));  x = norm3(x + FF(x))
+//   pre-norm:   x = x + SA(norm1(x));  x = x + CA(norm2(x), memory);  x = x + FF(norm3(x))
+// where SA is self-attention (self_attn), CA attention to memory (multihead_attn), FF the
+// feed-forward block linear2(dropout(activation(linear1(x)))), and each block's output passes
+// through its own dropout (dropout1, dropout2, dropout3) before the residual sum.
+#pragma once
+
+#include "heed/nn/activation.h"
+#include "heed/nn/layer_norm.h"
+#include "heed/nn/linear.h"
+#include "heed/nn/multihead_attention.h"
+
+namespace heed::nn {
+
+enum class Activation { ReLU, GELU };
+
+struct TransformerLayerOptions {
+  int64_t dim_feedforward = 2048;
+  float dropout = 0.1f;  // in attention, in the feed-forward block, and after each block
+  Activation activation = Activation::ReLU;
+  float layer_norm_eps = 1e-5f;
+  bool norm_first = false;  // pre-norm instead of the paper's post-norm
+};
+
+// Masks of a self-attention stack (see ops::AttentionOptions for their rules).
+struct TransformerEncoderArgs {
+  Tensor src_mask = {};              // (S, S): int64 nonzero blocks a pair, float32 is added
+  Tensor src_key_padding_mask = {};  // (B, S): nonzero marks padding
+  bool is_causal = false;            // position i may not attend to j > i
+};
+
+struct TransformerDecoderArgs {
+  Tensor tgt_mask = {};                  // (T, T), for self-attention
+  Tensor memory_mask = {};               // (T, S), for attention to memory
+  Tensor tgt_key_padding_mask = {};      // (B, T)
+  Tensor memory_key_padding_mask = {};   // (B, S)
+  bool tgt_is_causal = false;            // target position i may not attend to j > i
+};
+
+class TransformerEncoderLayer : public Module {
+ public:
+  TransformerEncoderLayer(int64_t d_model, int64_t nhead, TransformerLayerOptions options = {});
+  // src (B, S, E) -> (B, S, E)
+  Tensor forward(const Tensor& src, const TransformerEncoderArgs& args = {}) const;
+  std::string describe() const override;
+
+  std::shared_ptr<MultiHeadAttention> self_attn;
+  std::shared_ptr<Linear> linear1;  // (E -> dim_feedforward)
+  std::shared_ptr<Dropout> dropout;
+  std::shared_ptr<Linear> linear2;  // (dim_feedforward -> E)
+  std::shared_ptr<LayerNorm> norm1, norm2;
+  std::shared_ptr<Dropout> dropout1, dropout2;
+  Activation activation;
+  bool norm_first;
+};
+
+class TransformerDecoderLayer : public Module {
+ public:
+  TransformerDecoderLayer(int64_t d_model, int64_t nhead, TransformerLayerOptions options = {});
+  // tgt (B, T, E), memory (B, S, E) -> (B, T, E)
+  Tensor forward(const Tensor& tgt, const Tensor& memory, const TransformerDecoderArgs& args = {}) const;
+  std::string describe() const override;
+
+  std::shared_ptr<MultiHeadAttention> self_attn;
+  std::shared_ptr<MultiHeadAttention> multihead_attn;  // queries from tgt, keys and values from memory
+  std::shared_ptr<Linear> linear1;
+  std::shared_ptr<Dropout> dropout;
+  std::shared_ptr<Linear> linear2;
+  std::shared_ptr<LayerNorm> norm1, norm2, norm3;
+  std::shared_ptr<Dropout> dropout1, dropout2, dropout3;
+  Activation activation;
+  bool norm_first;
+};
+
+}  // namespace heed::nn
