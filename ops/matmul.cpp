@@ -35,6 +35,9 @@ namespace {
 // m·n·k up to which a GEMM counts as small: a batch of them runs one GEMM per thread.
 // (OpenBLAS itself keeps GEMMs below 64³ on one thread.)
 constexpr int64_t kSmallGemm = int64_t{128} * 128 * 128;
+// Multiply-adds below which a batch of small GEMMs stays on one thread: waking the team would cost
+// more than it saves.
+constexpr int64_t kParallelWork = int64_t{64} * 64 * 64;
 
 // The matrices (last two dims) of a tensor as BLAS reads them. Element (i, j) of the batch entry
 // starting at `offset` is
@@ -164,8 +167,8 @@ Tensor batched_product(const Matrices& left, const Matrices& right, const Shape&
       }
   };
   const auto groups = static_cast<int64_t>(group_start.size()) - 1;
-  if (m * n * k <= kSmallGemm)
-    parallel_for(0, groups, 1, run_groups);
+  if (m * n * k <= kSmallGemm)  // small GEMMs: one group per thread, once there is enough work to split
+    parallel_for(0, groups, std::max<int64_t>(1, kParallelWork / std::max<int64_t>(m * n * k, 1)), run_groups);
   else
     run_groups(0, groups);
   return out;
