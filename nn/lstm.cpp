@@ -1,0 +1,60 @@
+#include "heed/nn/lstm.h"
+
+#include "heed/ops/elementwise.h"
+#include "heed/ops/lstm.h"
+#include "heed/ops/matmul.h"
+#include "heed/ops/shape.h"
+
+namespace heed::nn {
+namespace {
+
+// An LSTM needs both states or neither.
+void check_pair(const LSTMState& state, const char* kind) {
+  HEED_CHECK(state.h.defined() == state.c.defined(), kind,
+             "the state has h {} and c {}; expected both (h, c) or neither (zeros)",
+             state.h.defined() ? fmt::format("{}", state.h.shape()) : "undefined",
+             state.c.defined() ? fmt::format("{}", state.c.shape()) : "undefined");
+}
+
+}  // namespace
+
+LSTMCell::LSTMCell(int64_t input, int64_t hidden, RNNCellOptions options)
+    : RecurrentCell("LSTMCell", 4, input, hidden, options) {}
+
+LSTMState LSTMCell::forward(const Tensor& x, const LSTMState& state) const {
+  check_input(x);
+  check_pair(state, kind_);
+  const int64_t batch = x.size(0), H = hidden_size;
+  const Tensor h = state_or_zeros(state.h, "h", batch);   // (B, H)
+  const Tensor c = state_or_zeros(state.c, "c", batch);   // (B, H)
+  Tensor gates_x = ops::linear(x, weight_ih, bias_ih);    // (B, 4H)
+  Tensor gates_h = ops::linear(h, weight_hh, bias_hh);    // (B, 4H)
+  Tensor hc = ops::lstm_cell(gates_x, gates_h, c);        // (B, 2H) = [h' | c']
+  return {ops::narrow(hc, 1, 0, H), ops::narrow(hc, 1, H, H)};
+}
+
+LSTM::LSTM(int64_t input, int64_t hidden, RNNOptions opts) : RecurrentLayers("LSTM", 4, input, hidden, opts) {}
+
+std::pair<Tensor, LSTMState> LSTM::forward(const Tensor& input, const LSTMState& state, const Tensor& lengths) const {
+  const Tensor x = time_major(input);  // (T, B, input_size)
+  check_pair(state, kind_);
+  check_state(state.h, "h0", x.size(1));
+  check_state(state.c, "c0", x.size(1));
+  const int64_t H = hidden_size;
+  Result result = run_layers(x, lengths, [&](const Tensor& layer_input, int64_t k, bool reverse) {
+    const RecurrentWeights& w = weights[k];
+    // b_ih and b_hh always appear summed, so both join the input projection.
+    const Tensor bias = w.bias_ih.defined() ? w.bias_ih + w.bias_hh : Tensor();   // (4H)
+    const Tensor gates_x = ops::linear(layer_input, w.weight_ih, bias);           // (T, B, 4H)
+    return ops::lstm_recurrence(gates_x, w.weight_hh, state_of(state.h, k), state_of(state.c, k), lengths,
+                                reverse);                                         // (T, B, 2H) = [h | c]
+  });
+  std::vector<Tensor> h_n, c_n;
+  for (const Tensor& last : result.final_states) {  // (B, 2H)
+    h_n.push_back(ops::narrow(last, 1, 0, H));      // (B, H)
+    c_n.push_back(ops::narrow(last, 1, H, H));      // (B, H)
+  }
+  return {result.output, {ops::stack(h_n, 0), ops::stack(c_n, 0)}};  // h_n, c_n (num_layers·num_directions, B, H)
+}
+
+}  // namespace heed::nn
