@@ -35,17 +35,23 @@ inline Tensor golden_tensor(const Json& stored) {
   return shape.empty() ? scalar_tensor(values.at(0)) : from_vector(values, shape);
 }
 
-// Runs f on the case's inputs (the float ones as leaves requiring grad), compares the output with
-// PyTorch's, runs backward with PyTorch's upstream gradient and compares every input's gradient.
-inline void expect_matches_golden(const Json& golden, const std::function<Tensor(const NamedTensors&)>& f,
-                                  double atol = 1e-5, double rtol = 1e-4) {
-  const std::string name = golden.at("name").get<std::string>();
+// The case's input tensors by name; the float ones are leaves that require grad.
+inline NamedTensors golden_inputs(const Json& golden) {
   NamedTensors inputs;
   for (const auto& [input, stored] : golden.at("inputs").items()) {
     Tensor t = golden_tensor(stored);
     if (t.dtype() == Dtype::Float32) t.set_requires_grad();
     inputs[input] = t;
   }
+  return inputs;
+}
+
+// Runs f on the case's inputs (the float ones as leaves requiring grad), compares the output with
+// PyTorch's, runs backward with PyTorch's upstream gradient and compares every input's gradient.
+inline void expect_matches_golden(const Json& golden, const std::function<Tensor(const NamedTensors&)>& f,
+                                  double atol = 1e-5, double rtol = 1e-4) {
+  const std::string name = golden.at("name").get<std::string>();
+  NamedTensors inputs = golden_inputs(golden);
   Tensor output = f(inputs);
   EXPECT_TRUE(all_close(output, golden_tensor(golden.at("output")), atol, rtol)) << name << ": output";
   output.backward(golden_tensor(golden.at("upstream")));
@@ -65,12 +71,7 @@ inline void expect_module_matches_golden(const Json& golden, nn::Module& module,
   for (const auto& [key, stored] : golden.at("state").items()) state[key] = golden_tensor(stored);
   module.load_state_dict(state);
   module.zero_grad();
-  NamedTensors inputs;
-  for (const auto& [input, stored] : golden.at("inputs").items()) {
-    Tensor t = golden_tensor(stored);
-    if (t.dtype() == Dtype::Float32) t.set_requires_grad();
-    inputs[input] = t;
-  }
+  NamedTensors inputs = golden_inputs(golden);
   Tensor output = f(inputs);
   EXPECT_TRUE(all_close(output, golden_tensor(golden.at("output")), atol, rtol)) << name << ": output";
   output.backward(golden_tensor(golden.at("upstream")));

@@ -3,7 +3,7 @@
 
 Run with the Python that has torch 1.13 (Debian's python3-torch):
     /usr/bin/python3 tests/golden/make_golden.py
-It rewrites every *.json in this directory. Each file holds a list of cases; a case has a name,
+It rewrites the JSON files of the ops below (the nn layers have their own make_golden_*.py). Each file holds a list of cases; a case has a name,
 its settings, its input tensors, the output, the upstream gradient fed to backward and the
 resulting gradients. A tensor is {"shape": [...], "data": [... row-major ...]}. Inputs are drawn
 from a fixed seed, so rerunning the script gives the same files.
