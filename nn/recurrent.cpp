@@ -90,7 +90,7 @@ Tensor RecurrentLayers::state_of(const Tensor& state, int64_t k) {
 RecurrentLayers::Result RecurrentLayers::run_layers(const Tensor& x, const Tensor& lengths,
                                                     const Direction& direction) const {
   const int64_t steps = x.size(0), batch = x.size(1);
-  Tensor last_rows;  // with lengths: where each sequence's last real step lies in (T·B, S) states
+  Tensor last_rows;  // (B) int64, with lengths: the row of each sequence's last real step in (T·B, S) states
   if (lengths.defined()) {
     std::vector<int64_t> rows = ops::sequence_lengths(lengths, batch, steps, kind_);
     for (int64_t b = 0; b < batch; ++b) rows[b] = (rows[b] - 1) * batch + b;
