@@ -1,0 +1,24 @@
+// Scores for translations, on token sequences (hypothesis vs reference):
+//   token_accuracy  fraction of reference positions where the hypothesis has the same token
+//                   (the hypothesis is compared position by position; missing positions are wrong)
+//   exact_match     fraction of sentences translated exactly
+//   corpus_bleu     BLEU-4 of Papineni et al. (2002) over the whole corpus, as sacreBLEU computes it
+//                   on pre-tokenized text: clipped n-gram precisions for n = 1..4 summed over all
+//                   sentences, their geometric mean, times the brevity penalty exp(1 − r/c) when the
+//                   hypotheses' total length c is below the references' r. 0..100.
+//   perplexity      exp(mean negative log-likelihood per token)
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace heed::data {
+
+using Tokens = std::vector<std::string>;
+
+double token_accuracy(const std::vector<Tokens>& hypotheses, const std::vector<Tokens>& references);
+double exact_match(const std::vector<Tokens>& hypotheses, const std::vector<Tokens>& references);
+double corpus_bleu(const std::vector<Tokens>& hypotheses, const std::vector<Tokens>& references);
+double perplexity(double total_negative_log_likelihood, int64_t tokens);
+
+}  // namespace heed::data
