@@ -2,10 +2,11 @@
 //   token_accuracy  fraction of reference positions where the hypothesis has the same token
 //                   (the hypothesis is compared position by position; missing positions are wrong)
 //   exact_match     fraction of sentences translated exactly
-//   corpus_bleu     BLEU-4 of Papineni et al. (2002) over the whole corpus, as sacreBLEU computes it
-//                   on pre-tokenized text: clipped n-gram precisions for n = 1..4 summed over all
-//                   sentences, their geometric mean, times the brevity penalty exp(1 − r/c) when the
-//                   hypotheses' total length c is below the references' r. 0..100.
+//   corpus_bleu     BLEU-4 of Papineni et al. (2002) over the whole corpus, one reference per
+//                   sentence, on the given tokens: clipped n-gram matches for n = 1..4 summed over
+//                   all sentences, the geometric mean of the four precisions, times the brevity
+//                   penalty exp(1 − r/c) when the hypotheses' total length c is below the
+//                   references' r. No smoothing: 0 when some n has no match. 0..100.
 //   perplexity      exp(mean negative log-likelihood per token)
 #pragma once
 

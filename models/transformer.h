@@ -1,0 +1,56 @@
+// models::Transformer: the encoder-decoder of "Attention Is All You Need" as a complete translation
+// model: token embeddings (scaled by √d_model) plus positions, nn::Transformer's encoder and
+// decoder stacks, and a linear output projection ("generator") to target-vocabulary logits.
+//
+//   models::Transformer model({.source_vocab_size = 20, .target_vocab_size = 20, .d_model = 64});
+//   Tensor logits = model.forward(src, tgt_in);     // (B, S), (B, T) -> (B, T, V)
+//
+// Source padding (src == pad) is masked in encoder self-attention and in the decoder's attention
+// to the encoder; the decoder's self-attention is causal. Decoding (models/decode.h) runs the
+// decoder one token at a time with each layer's keys and values cached: step t projects only the
+// new token and attends to the cached keys of positions 0..t.
+#pragma once
+
+#include "heed/models/seq2seq.h"
+#include "heed/nn/positional.h"
+#include "heed/nn/transformer.h"
+
+namespace heed::models {
+
+enum class PositionalEncoding { Sinusoidal, Learned };
+
+struct TransformerConfig {
+  int64_t source_vocab_size = 0;
+  int64_t target_vocab_size = 0;
+  int64_t d_model = 128;
+  int64_t nhead = 4;
+  int64_t num_encoder_layers = 3;
+  int64_t num_decoder_layers = 3;
+  int64_t dim_feedforward = 512;
+  float dropout = 0.1f;
+  nn::Activation activation = nn::Activation::ReLU;
+  bool norm_first = true;                // pre-norm (trains more easily); false: the paper's post-norm
+  PositionalEncoding positions = PositionalEncoding::Sinusoidal;
+  int64_t max_length = 1024;             // longest source or target the position table covers
+  bool share_embeddings = false;         // one table for source and target (needs equal vocab sizes)
+  bool tie_output = false;               // the output projection reuses the target embedding table
+  SpecialIds special = {};
+};
+
+class Transformer : public Seq2Seq {
+ public:
+  explicit Transformer(TransformerConfig config);
+
+  Tensor forward(const Tensor& src, const Tensor& tgt_in) const override;
+  std::unique_ptr<DecoderState> start(const Tensor& src) const override;
+  StepOutput step(DecoderState& state, const Tensor& tokens, bool need_attention = false) const override;
+
+  int64_t source_vocab_size() const override { return config.source_vocab_size; }
+  int64_t target_vocab_size() const override { return config.target_vocab_size; }
+  SpecialIds special_ids() const override { return config.special; }
+  std::string describe() const override;
+
+  TransformerConfig config;
+};
+
+}  // namespace heed::models
