@@ -1,5 +1,6 @@
 // data tokenizers: words and chars round trips, strict UTF-8, and SentencePiece trained on a small
 // generated corpus (round trip, save/load, errors).
+#include <algorithm>
 #include <chrono>
 #include <unistd.h>
 
@@ -125,6 +126,10 @@ TEST_F(DataSentencePiece, TrainsQuicklyAndRoundTrips) {
   EXPECT_LT(spm->tokenize("le chat mange la pomme").size(), std::string("le chat mange la pomme").size());
   // Text it never saw still round-trips through its characters.
   EXPECT_EQ(spm->detokenize(spm->tokenize("les chiens regardent")), "les chiens regardent");
+  // Characters it never saw come back as themselves, never as "<unk>".
+  Tokens unseen = spm->tokenize("zèbre qui 42 ?");
+  EXPECT_EQ(std::count(unseen.begin(), unseen.end(), "<unk>"), 0);
+  EXPECT_EQ(spm->detokenize(unseen), "zèbre qui 42 ?");
 
   auto loaded = data::load_sentencepiece(model);
   for (const std::string& sentence : {corpus[0], corpus[77], corpus[199], std::string("une pomme verte")})
