@@ -280,10 +280,12 @@ TEST(Decode, GreedyStopsAtMaxLengthUnfinished) {
 
 TEST(Decode, EosMayFollowMaxLengthTokens) {
   // EOS comes after exactly four tokens: max_length = 4 does not count it, so this finishes.
+  // Before that EOS is so unlikely that no beam ever keeps it.
   Table table = [](const Tokens&, const Tokens& prefix) {
     std::vector<float> logits(6, 0.0f);
     logits[kPad] = logits[kBos] = -std::numeric_limits<float>::infinity();
-    logits[prefix.size() < 4 ? 3 : kEos] = 5.0f;
+    logits[3] = prefix.size() < 4 ? 5.0f : 0.0f;
+    logits[kEos] = prefix.size() < 4 ? -20.0f : 5.0f;
     return logits;
   };
   for (int64_t beam_size : {1, 3}) {
@@ -299,6 +301,20 @@ TEST(Decode, EosMayFollowMaxLengthTokens) {
 }
 
 // ---- beam search ----
+
+TEST(Decode, BeamPrefersAFinishedHypothesisToAnUnfinishedOne) {
+  // Ending at once is unlikely (p 0.05), but it is the only hypothesis that ends within
+  // max_length = 3; the likely 3 3 3 (p 0.95³) is cut off unfinished. The finished one wins.
+  Table table = table_of(6, {{{}, {{kEos, 0.05}, {3, 0.95}}}}, {{3, 0.95}, {4, 0.05}});
+  TableModel model(6, table);
+  Hypothesis out = models::beam_search(model, padded({{3}}, 1), {.beam_size = 2, .length_penalty = 0.0f, .max_length = 3})[0];
+  EXPECT_EQ(out.tokens, Tokens{});
+  EXPECT_TRUE(out.finished);
+  EXPECT_NEAR(out.score, log_prob(table, {3}, {}, kEos), 1e-5);
+  Hypothesis greedy = models::greedy_decode(model, padded({{3}}, 1), {.max_length = 3})[0];
+  EXPECT_EQ(greedy.tokens, (Tokens{3, 3, 3}));
+  EXPECT_FALSE(greedy.finished);
+}
 
 TEST(Decode, BeamOfOneEqualsGreedy) {
   const std::vector<Tokens> sources = {{3, 4}, {5}, {4, 4, 3}};
