@@ -60,6 +60,7 @@
 
 #include "heed/core/autograd.h"
 #include "heed/core/factories.h"
+#include "heed/core/parallel.h"
 #include "heed/ops/shape.h"
 #include "heed/ops/softmax.h"
 
@@ -72,9 +73,9 @@ std::string shape_of(const Tensor& t) { return t.defined() ? fmt::format("{}", t
 
 // Checks what every decoder is given; returns the most tokens a translation may have.
 int64_t checked_max_length(const char* op, const Tensor& src, const DecodeOptions& options) {
-  HEED_CHECK(src.defined() && src.dim() == 2 && src.dtype() == Dtype::Int64, op,
-             "src is {} {}; expected a (B, S) int64 tensor of token ids", shape_of(src),
-             src.defined() ? dtype_name(src.dtype()) : "");
+  HEED_CHECK(src.defined(), op, "src is undefined; expected a (B, S) int64 tensor of token ids");
+  HEED_CHECK(src.dim() == 2 && src.dtype() == Dtype::Int64, op,
+             "src is {} {}; expected a (B, S) int64 tensor of token ids", src.shape(), dtype_name(src.dtype()));
   HEED_CHECK(options.beam_size >= 1, op, "beam_size is {}; expected at least 1", options.beam_size);
   HEED_CHECK(options.max_length >= 0, op,
              "max_length is {}; expected a positive token count, or 0 for 2·S + 10", options.max_length);
@@ -130,11 +131,44 @@ StepResult run_step(const char* op, const Seq2Seq& model, DecoderState& state,
   return result;
 }
 
-// Throws when a row of log-probabilities holds a NaN (the model produced NaN logits): a NaN
-// would otherwise silently win or lose every comparison.
-void check_not_nan(const char* op, const float* log_probs, int64_t vocab, int64_t row) {
-  for (int64_t v = 0; v < vocab; ++v)
-    HEED_CHECK(!std::isnan(log_probs[v]), op, "the model's logits for row {} hold NaN (token {})", row, v);
+// Writes the k most likely tokens of one row of log-probabilities to best[0..k), best first, ties
+// to the lower id; k <= vocab. One pass over the V entries: once the list is full, a token enters
+// only if it beats the current k-th, so most tokens cost a single comparison. Returns false on
+// NaN (the model produced NaN logits), which would otherwise win or lose comparisons at random.
+bool top_tokens(const float* log_probs, int64_t vocab, int64_t k, int64_t* best) {
+  int64_t size = 0;
+  auto insert = [&](int64_t token) {  // into best[0..size], keeping it sorted
+    int64_t i = size++;
+    for (; i > 0 && log_probs[token] > log_probs[best[i - 1]]; --i) best[i] = best[i - 1];
+    best[i] = token;
+  };
+  int64_t token = 0;
+  for (; token < k; ++token) {
+    if (std::isnan(log_probs[token])) return false;
+    insert(token);
+  }
+  float threshold = log_probs[best[k - 1]];  // the k-th best so far
+  for (; token < vocab; ++token) {
+    if (log_probs[token] <= threshold) continue;  // the common case (a NaN fails it too)
+    if (std::isnan(log_probs[token])) return false;
+    --size;  // the k-th leaves
+    insert(token);
+    threshold = log_probs[best[k - 1]];
+  }
+  return true;
+}
+
+// The k best tokens of every row of a step: best (N·k), row after row. Rows run in parallel.
+void best_tokens(const char* op, const StepResult& result, int64_t k, std::vector<int64_t>& best) {
+  const int64_t rows = result.log_probs.size(0);
+  best.resize(static_cast<size_t>(rows * k));
+  std::vector<unsigned char> clean(static_cast<size_t>(rows));
+  parallel_for(0, rows, std::max<int64_t>(1, kElementwiseGrain / result.vocab), [&](int64_t lo, int64_t hi) {
+    for (int64_t row = lo; row < hi; ++row)
+      clean[static_cast<size_t>(row)] = top_tokens(result.log_probs_of(row), result.vocab, k, best.data() + row * k);
+  });
+  for (int64_t row = 0; row < rows; ++row)
+    HEED_CHECK(clean[static_cast<size_t>(row)], op, "the model's logits for row {} hold NaN", row);
 }
 
 // The attention of every step, (L, H, S) each, checked to keep one shape.
@@ -152,8 +186,7 @@ struct AttentionLayout {
                attention.shape());
   }
   // (steps, L, H, S) from `values`, steps·L·H·S floats.
-  Tensor tensor(std::vector<float> values, int64_t source_length) const {
-    const int64_t steps = static_cast<int64_t>(values.size()) / (layers * heads * std::max<int64_t>(source_length, 1));
+  Tensor tensor(const std::vector<float>& values, int64_t steps, int64_t source_length) const {
     return from_vector(values, {steps, layers, heads, source_length});
   }
 };
@@ -237,7 +270,7 @@ Hypothesis read_hypothesis(const Ending& ending, const std::vector<std::vector<E
     std::vector<float> values;
     for (size_t step = 0; step < rows.size(); ++step)
       append_row(values, steps[step].attention_of(rows[step]), steps[step].attention_row);
-    hypothesis.attention = layout.tensor(std::move(values), source_length);
+    hypothesis.attention = layout.tensor(values, ending.step, source_length);
   }
   return hypothesis;
 }
@@ -259,17 +292,17 @@ std::vector<Hypothesis> greedy_decode(const Seq2Seq& model, const Tensor& src, c
   std::vector<int64_t> sentence(hypotheses.size());  // the sentence each state row decodes
   std::iota(sentence.begin(), sentence.end(), int64_t{0});
   std::vector<int64_t> tokens(hypotheses.size(), model.special_ids().bos);  // fed to the next step
-  std::vector<int64_t> kept_rows, kept_sentence, kept_tokens;
+  std::vector<int64_t> kept_rows, kept_sentence, kept_tokens, argmax;
   for (int64_t step = 1; !tokens.empty(); ++step) {
     // Past max_length tokens, one more step may still end a row with EOS, but adds nothing else.
     const bool last = step > max_length;
     StepResult result = run_step(op, model, *state, tokens, options.need_attention, source_length, eos);
     if (options.need_attention) layout.observe(op, result.attention);
+    best_tokens(op, result, 1, argmax);
     kept_rows.clear(), kept_sentence.clear(), kept_tokens.clear();
     for (int64_t row = 0; row < static_cast<int64_t>(tokens.size()); ++row) {
       const float* log_probs = result.log_probs_of(row);
-      check_not_nan(op, log_probs, result.vocab, row);
-      const int64_t best = std::max_element(log_probs, log_probs + result.vocab) - log_probs;  // first max
+      const int64_t best = argmax[static_cast<size_t>(row)];
       if (log_probs[best] == kNegativeInfinity) continue;  // every token impossible: stop unfinished
       if (last && best != eos) continue;                   // max_length reached: stop unfinished
       const auto s = static_cast<size_t>(sentence[static_cast<size_t>(row)]);
@@ -290,7 +323,9 @@ std::vector<Hypothesis> greedy_decode(const Seq2Seq& model, const Tensor& src, c
   }
   if (options.need_attention)
     for (size_t s = 0; s < hypotheses.size(); ++s)
-      hypotheses[s].attention = layout.tensor(std::move(attention[s]), source_length);
+      hypotheses[s].attention = layout.tensor(
+          attention[s], static_cast<int64_t>(hypotheses[s].tokens.size()) + (hypotheses[s].finished ? 1 : 0),
+          source_length);
   return hypotheses;
 }
 
@@ -313,14 +348,14 @@ std::vector<Hypothesis> beam_search(const Seq2Seq& model, const Tensor& src, con
   Beams beams, next;  // the rows of the current state, and those of the next step
   for (int64_t s = 0; s < batch; ++s) beams.push(s, -1, 0.0f, ids.bos, s);  // one row per sentence
   std::vector<Candidate> candidates;
-  std::vector<int64_t> order;  // token ids of one row, partially sorted by log-probability
+  std::vector<int64_t> row_best;  // (N, per_row): each row's best tokens
   for (int64_t step = 1; beams.size() > 0; ++step) {
     const bool last = step > max_length;  // only EOS may follow max_length tokens
     StepResult result = run_step(op, model, *state, beams.token, options.need_attention, source_length, ids.eos);
     if (options.need_attention) layout.observe(op, result.attention);
     std::vector<Entry>& kept = history.emplace_back();
     const int64_t per_row = std::min(beam_size, result.vocab);
-    order.resize(static_cast<size_t>(result.vocab));
+    best_tokens(op, result, per_row, row_best);
     next.clear();
 
     const auto rows = static_cast<int64_t>(beams.size());
@@ -329,18 +364,13 @@ std::vector<Hypothesis> beam_search(const Seq2Seq& model, const Tensor& src, con
       while (end < rows && beams.sentence[static_cast<size_t>(end)] == sentence) ++end;
 
       // The sentence's top K of K·V candidates are among the top K of each of its rows: collect
-      // those (at most K·K), then order the K best.
+      // those (at most K·K), then order the K best with a partial sort.
       candidates.clear();
       for (int64_t row = begin; row < end; ++row) {
         const float* log_probs = result.log_probs_of(row);
-        check_not_nan(op, log_probs, result.vocab, row);
-        std::iota(order.begin(), order.end(), int64_t{0});
-        std::partial_sort(order.begin(), order.begin() + per_row, order.end(), [&](int64_t a, int64_t b) {
-          return log_probs[a] > log_probs[b] || (log_probs[a] == log_probs[b] && a < b);
-        });
         const float score = beams.score[static_cast<size_t>(row)];
         for (int64_t i = 0; i < per_row; ++i) {
-          const int64_t token = order[static_cast<size_t>(i)];
+          const int64_t token = row_best[static_cast<size_t>(row * per_row + i)];
           if (log_probs[token] == kNegativeInfinity) break;  // impossible tokens are no candidates
           candidates.push_back({score + log_probs[token], row, token});
         }
