@@ -11,6 +11,8 @@
 // new token and attends to the cached keys of positions 0..t.
 #pragma once
 
+#include <utility>
+
 #include "heed/models/seq2seq.h"
 #include "heed/nn/positional.h"
 #include "heed/nn/transformer.h"
