@@ -32,7 +32,10 @@ bool french_vowel(std::string_view word) {
   return false;
 }
 
-bool english_vowel(std::string_view word) { return !word.empty() && std::string_view("aeiou").find(word[0]) != std::string_view::npos; }
+// "an" before a vowel letter: "an old cat", "an apple", but "a young cat".
+bool english_vowel(std::string_view word) {
+  return !word.empty() && std::string_view("aeiou").find(word[0]) != std::string_view::npos;
+}
 
 // The words of a sentence, joined with single spaces and closed by " .".
 class Words {
@@ -63,7 +66,7 @@ const std::string& agree(const Adjective& adjective, Gender gender, bool plural,
 void english_noun_phrase(Words& out, const NounPhrase& np, bool after_negation) {
   const Noun& noun = find(nouns(), np.noun, "noun");
   const std::string& noun_word = np.plural ? noun.english_plural : noun.english;
-  if (!np.adjective.empty()) find(adjectives(), np.adjective, "adjective");
+  if (!np.adjective.empty()) find(adjectives(), np.adjective, "adjective");  // a known adjective
   const std::string& next = np.adjective.empty() ? noun_word : np.adjective;
   const std::string& d = np.determiner;
   HEED_CHECK(contains(determiners(), d), "grammar-fr", "unknown determiner '{}'", d);
@@ -73,6 +76,8 @@ void english_noun_phrase(Words& out, const NounPhrase& np, bool after_negation) 
   out << np.adjective << noun_word;
 }
 
+// The determiner agrees with the noun's gender and number and elides before the next word's vowel;
+// the adjective agrees with the noun and goes before or after it.
 void french_noun_phrase(Words& out, const NounPhrase& np, bool after_negation) {
   const Noun& noun = find(nouns(), np.noun, "noun");
   const std::string& noun_word = np.plural ? noun.french_plural : noun.french;
@@ -85,6 +90,7 @@ void french_noun_phrase(Words& out, const NounPhrase& np, bool after_negation) {
   const std::string& d = np.determiner;
   HEED_CHECK(contains(determiners(), d), "grammar-fr", "unknown determiner '{}'", d);
   if (d == "the") out << (np.plural ? "les" : vowel ? "l'" : feminine ? "la" : "le");
+  // "pas de chat", "pas d' arbres", "de petits chats"
   else if (d == "a" && (after_negation || (np.plural && before))) out << (vowel ? "d'" : "de");
   else if (d == "a") out << (np.plural ? "des" : feminine ? "une" : "un");
   else if (d == "this") out << (np.plural ? "ces" : feminine ? "cette" : vowel ? "cet" : "ce");
@@ -100,8 +106,9 @@ struct Pronoun {
 };
 
 const std::vector<Pronoun>& pronoun_table() {
-  static const std::vector<Pronoun> table = {{"i", "je", 0},  {"you", "tu", 1},      {"he", "il", 2},  {"she", "elle", 2},
-                                             {"we", "nous", 3}, {"you all", "vous", 4}, {"they", "ils", 5}};
+  static const std::vector<Pronoun> table = {{"i", "je", 0},   {"you", "tu", 1},      {"he", "il", 2},
+                                             {"she", "elle", 2}, {"we", "nous", 3},     {"you all", "vous", 4},
+                                             {"they", "ils", 5}};
   return table;
 }
 
@@ -122,6 +129,7 @@ void check_kind(const Sentence& s) {
 }  // namespace
 
 const std::vector<Noun>& nouns() {
+  // English singular and plural, French singular and plural, gender.
   static const std::vector<Noun> table = {
       {"cat", "cats", "chat", "chats", M},
       {"dog", "dogs", "chien", "chiens", M},
@@ -156,6 +164,8 @@ const std::vector<Noun>& nouns() {
 }
 
 const std::vector<Adjective>& adjectives() {
+  // English; French masculine, feminine, masculine plural, feminine plural, masculine before a
+  // vowel; whether it comes before the noun.
   static const std::vector<Adjective> table = {
       {"black", "noir", "noire", "noirs", "noires", "noir", false},
       {"white", "blanc", "blanche", "blancs", "blanches", "blanc", false},
@@ -176,6 +186,7 @@ const std::vector<Adjective>& adjectives() {
 }
 
 const std::vector<Verb>& verbs() {
+  // English base and third person singular; French present: je, tu, il/elle, nous, vous, ils.
   static const std::vector<Verb> table = {
       {"see", "sees", {"vois", "vois", "voit", "voyons", "voyez", "voient"}},
       {"eat", "eats", {"mange", "manges", "mange", "mangeons", "mangez", "mangent"}},
@@ -219,7 +230,7 @@ std::string english(const Sentence& s) {
   if (s.pronoun.empty()) english_noun_phrase(out, s.subject, false);
   else out << s.pronoun;
   if (!s.predicate.empty()) {
-    find(adjectives(), s.predicate, "adjective");
+    find(adjectives(), s.predicate, "adjective");  // a known adjective
     out << (third_singular ? "is" : "are") << (s.negated ? "not" : "") << s.predicate;
     return out.sentence();
   }

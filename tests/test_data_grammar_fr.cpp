@@ -239,8 +239,10 @@ bool qualifies(const std::vector<std::string>& tokens, const std::string& adject
   auto is_noun = [&](const std::string& t) { return t == noun.english || t == noun.english_plural; };
   for (size_t i = 0; i + 1 < tokens.size(); ++i)
     if (tokens[i] == adjective && is_noun(tokens[i + 1])) return true;
-  const auto verb = std::find_if(tokens.begin(), tokens.end(), [](const std::string& t) { return t == "is" || t == "are"; });
-  return verb != tokens.begin() && verb != tokens.end() && is_noun(*(verb - 1)) && tokens[tokens.size() - 2] == adjective;
+  auto is_be = [](const std::string& t) { return t == "is" || t == "are"; };
+  const auto verb = std::find_if(tokens.begin(), tokens.end(), is_be);
+  return verb != tokens.begin() && verb != tokens.end() && is_noun(*(verb - 1)) &&
+         tokens[tokens.size() - 2] == adjective;
 }
 
 TEST(GrammarFrTask, HeldOutPairsOnlyInValidAndTest) {
@@ -317,8 +319,10 @@ TEST(GrammarFrTask, EverySentenceIsWellFormed) {
 }
 
 TEST(GrammarFrTask, TooSmallTrainingSetIsRefused) {
-  testing::expect_error([] { detail::make_grammar_fr_task({.seed = 1, .train_size = 1, .valid_size = 5, .test_size = 5}); },
-                        {"grammar-fr", "train_size 1"});
+  // One training sentence cannot show both words of a held-out pair, which every test sentence needs.
+  testing::expect_error(
+      [] { detail::make_grammar_fr_task({.seed = 1, .train_size = 1, .valid_size = 5, .test_size = 5}); },
+      {"grammar-fr", "train_size 1"});
 }
 
 }  // namespace
