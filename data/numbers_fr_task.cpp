@@ -44,7 +44,10 @@ std::string below_thousand(int64_t n, bool ends_number) {
     words += "cent";
     if (hundreds > 1 && rest == 0 && ends_number) words += "s";
   }
-  if (rest > 0) words += (words.empty() ? "" : " ") + below_hundred(rest, ends_number);
+  if (rest > 0) {
+    if (!words.empty()) words += ' ';
+    words += below_hundred(rest, ends_number);
+  }
   return words;
 }
 
@@ -56,7 +59,10 @@ std::string french_number(int64_t n) {
   const int64_t thousands = n / 1000, rest = n % 1000;
   std::string words;
   if (thousands > 0) words = thousands == 1 ? "mille" : below_thousand(thousands, false) + " mille";
-  if (rest > 0) words += (words.empty() ? "" : " ") + below_thousand(rest, true);
+  if (rest > 0) {
+    if (!words.empty()) words += ' ';
+    words += below_thousand(rest, true);
+  }
   return words;
 }
 
