@@ -79,7 +79,7 @@ const std::vector<Format>& formats() {
       {true, [](D d) { return fmt::format("{}/{}/{}", d.month, d.day, two(d.year % 100)); }},  // 3/3/21
       {false, [](D d) { return fmt::format("{} {} {}", mon(d), d.day, d.year); }},          // Mar 3 2021
       {true, [](D d) { return fmt::format("{} {} {}", d.day, lower(mon(d)), two(d.year % 100)); }},  // 3 mar 21
-      {false, [](D d) { return fmt::format("{}, {} {}, {}", weekday(d), month(d), d.day, d.year); }},
+      {false, [](D d) { return fmt::format("{}, {} {}, {}", weekday(d), month(d), d.day, d.year); }},  // Wednesday, March 3, 2021
       {false, [](D d) { return fmt::format("{}, {} {} {}", wkd(d), d.day, mon(d), d.year); }},  // Wed, 3 Mar 2021
       {false, [](D d) { return fmt::format("{}.{}.{}", d.year, two(d.month), two(d.day)); }},  // 2021.03.03
       {false, [](D d) { return fmt::format("{}.{}.{}", two(d.day), two(d.month), d.year); }},  // 03.03.2021
@@ -90,9 +90,9 @@ const std::vector<Format>& formats() {
       {false, [](D d) { return fmt::format("{}-{}-{}", d.year, two(d.month), two(d.day)); }},  // 2021-03-03
       {false, [](D d) { return fmt::format("{}{}{}", d.year, two(d.month), two(d.day)); }},   // 20210303
       {false, [](D d) { return fmt::format("{}-{}-{}", two(d.day), mon(d), d.year); }},       // 03-Mar-2021
-      {false, [](D d) { return fmt::format("{} {} {} {}", weekday(d), d.day, month(d), d.year); }},
-      {false, [](D d) { return fmt::format("the {} of {}, {}", ordinal(d.day), lower(month(d)), d.year); }},
-      {false, [](D d) { return upper(fmt::format("{}, {} {}, {}", weekday(d), month(d), d.day, d.year)); }},
+      {false, [](D d) { return fmt::format("{} {} {} {}", weekday(d), d.day, month(d), d.year); }},  // Wednesday 3 March 2021
+      {false, [](D d) { return fmt::format("the {} of {}, {}", ordinal(d.day), lower(month(d)), d.year); }},  // the 3rd of march, 2021
+      {false, [](D d) { return upper(fmt::format("{}, {} {}, {}", weekday(d), month(d), d.day, d.year)); }},  // WEDNESDAY, MARCH 3, 2021
       {false, [](D d) { return fmt::format("{}. {}, {}", mon(d), d.day, d.year); }},          // Mar. 3, 2021
   };
   return all;
