@@ -5,7 +5,7 @@
 //
 // Reading order for the curious: core/tensor.h (what a tensor is), core/autograd.h (how
 // gradients flow), ops/elementwise.cpp (an op and its backward), ops/matmul.cpp (BLAS),
-// then nn/ and models/.
+// then nn/, models/ (translation models and decoding) and data/ (text to batches, toy tasks).
 #pragma once
 
 #include "heed/core/allocator.h"
@@ -57,3 +57,15 @@
 #include "heed/optim/optimizer.h"
 #include "heed/optim/schedule.h"
 #include "heed/optim/sgd.h"
+
+#include "heed/models/decode.h"
+#include "heed/models/lstm_seq2seq.h"
+#include "heed/models/seq2seq.h"
+#include "heed/models/transformer.h"
+
+#include "heed/data/batch.h"
+#include "heed/data/metrics.h"
+#include "heed/data/tasks.h"
+#include "heed/data/tokenizer.h"
+#include "heed/data/tsv.h"
+#include "heed/data/vocab.h"
