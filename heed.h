@@ -20,6 +20,7 @@
 #include "heed/core/tensor.h"
 
 #include "heed/ops/attention.h"
+#include "heed/ops/compare.h"
 #include "heed/ops/dropout.h"
 #include "heed/ops/elementwise.h"
 #include "heed/ops/gru.h"

@@ -11,6 +11,11 @@ install(TARGETS heed EXPORT heedTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
+# The `heed` command, when cli/ has sources.
+if(TARGET heed_cli)
+  install(TARGETS heed_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
+
 install(FILES heed.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/heed)
 foreach(room ${HEED_ROOMS})
   if(IS_DIRECTORY ${CMAKE_SOURCE_DIR}/${room})  # rooms not written yet have nothing to install

@@ -237,6 +237,14 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   return slice(x, dim, start, start + length);
 }
 
+Tensor select(const Tensor& x, int64_t dim, int64_t index) {
+  dim = existing_dim(x, dim, "select");
+  const int64_t size = x.size(dim);
+  HEED_CHECK(index >= -size && index < size, "select", "index {} along dim {} of shape {}; expected it in [{}, {})",
+             index, dim, x.shape(), -size, size);
+  return squeeze(narrow(x, dim, index < 0 ? index + size : index, 1), dim);  // backward: narrow's and squeeze's
+}
+
 Tensor unsqueeze(const Tensor& x, int64_t dim) {
   Tensor out = unsqueeze_view(x, insertion_dim(dim, x.dim(), "unsqueeze"));
   // dx = g without the new dim

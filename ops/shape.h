@@ -34,6 +34,9 @@ Tensor permute(const Tensor& x, std::vector<int64_t> dims);
 Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step = 1);
 // Elements [start, start+length) along `dim`; the range must lie inside the dim.
 Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length);
+// The entries at `index` along `dim` (negative counts from the end), without that dim: x[:, index]
+// for dim 1. A view.
+Tensor select(const Tensor& x, int64_t dim, int64_t index);
 
 // A new size-1 dim at position `dim` (in [-x.dim()-1, x.dim()]).
 Tensor unsqueeze(const Tensor& x, int64_t dim);

@@ -282,6 +282,7 @@ TEST(ShapeGrad, ViewsOnDenseAndStridedLeaves) {
       {"permute", [](const Inputs& in) { return ops::permute(in[0], {1, 0}); }},
       {"slice", [](const Inputs& in) { return ops::slice(in[0], 1, -3, 4, 2); }},
       {"narrow", [](const Inputs& in) { return ops::narrow(in[0], 0, 1, 2); }},
+      {"select", [](const Inputs& in) { return ops::select(in[0], 1, -2); }},
       {"unsqueeze", [](const Inputs& in) { return ops::unsqueeze(in[0], 1); }},
       {"squeeze", [](const Inputs& in) { return ops::squeeze(ops::narrow(in[0], 0, 1, 1)); }},
       {"flatten", [](const Inputs& in) { return ops::flatten(in[0]); }},
