@@ -14,7 +14,7 @@ namespace {
 
 constexpr const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
 constexpr double kPanelWidth = 480, kPanelHeight = 320;
-constexpr double kLeft = 64, kRight = 16, kTop = 40, kBottom = 52;  // margins around a plot area
+constexpr double kLeft = 64, kRight = 16, kTop = 58, kBottom = 52;  // margins around a plot area
 constexpr double kCharWidth = 7.2;                                 // of 12px sans-serif, roughly
 
 // Unicode code points in UTF-8 text (continuation bytes not counted), for label widths.
@@ -89,6 +89,7 @@ void draw_chart(std::string& svg, const Chart& chart, double origin_x) {
                      origin_x + 16, plot_y + plot_h / 2, xml_escape(chart.y_label));
   // The series: a line through the points, and markers when there are few.
   size_t drawn = 0;
+  double legend_x = plot_x;
   for (const Series& s : chart.series) {
     HEED_CHECK(s.x.size() == s.y.size(), "charts_svg", "series '{}' has {} x values and {} y values", s.label,
                s.x.size(), s.y.size());
@@ -109,15 +110,12 @@ void draw_chart(std::string& svg, const Chart& chart, double origin_x) {
         if (std::isfinite(s.x[i]) && std::isfinite(s.y[i]))
           svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n", px(s.x[i]), py(s.y[i]), color);
     svg += "</g>\n";
-    // Legend entry, top right inside the plot.
-    const double ly = plot_y + 14 + 18 * static_cast<double>(drawn);
-    const double lx = plot_x + plot_w - 12 - text_width(s.label) - 26;
-    svg += fmt::format("<rect class=\"legend-box\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"18\" "
-                       "fill=\"white\" fill-opacity=\"0.85\"/>"
-                       "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"3\"/>"
+    // Legend entry: a row between the title and the plot, left to right.
+    const double lx = legend_x, ly = 44;
+    svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"3\"/>"
                        "<text class=\"legend-label\" x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n",
-                       lx - 4, ly - 12, text_width(s.label) + 34, lx, ly - 4, lx + 20, ly - 4, color, lx + 26, ly,
-                       xml_escape(s.label));
+                       lx, ly - 4, lx + 20, ly - 4, color, lx + 26, ly, xml_escape(s.label));
+    legend_x += 26 + text_width(s.label) + 18;
     ++drawn;
   }
   svg += "</g>\n";
@@ -198,7 +196,7 @@ std::string heatmap_svg(const Heatmap& heatmap) {
   const double grid_x = 16 + row_label_width + 8, grid_y = 40 + column_label_width * 0.87 + 12;
   const double grid_w = cell * static_cast<double>(columns), grid_h = cell * static_cast<double>(rows);
   const double scale_x = grid_x + grid_w + 24;
-  const double width = scale_x + 60, height = std::max(grid_y + grid_h + 24, grid_y + 160);
+  const double width = std::max(scale_x + 60, 32 + text_width(heatmap.title) * 1.25), height = std::max(grid_y + grid_h + 24, grid_y + 160);
 
   std::string svg = fmt::format(
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
