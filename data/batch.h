@@ -9,6 +9,14 @@
 //   tgt_in   (B, T)  bos, then the target ids, padded        (what the decoder reads)
 //   tgt_out  (B, T)  the target ids, then eos, padded        (what it must predict)
 //   src_mask (B, S)  int64, 1 at padding (the key-padding mask convention of nn/ and ops/)
+// S is at least 1 (an empty source is one pad).
+//
+// The Batcher sorts the examples by (source length, target length), cuts the sorted run into
+// batches whose padded size rows × (S + T) stays within max_tokens, and shuffles the order of the
+// batches. Shuffling first (before the stable sort) puts examples of equal lengths in a new order
+// each epoch. Epoch e draws from std::mt19937_64 seeded by std::seed_seq{seed, e} through heed's
+// own Fisher–Yates, so the batches are the same on every platform and run. An example longer than
+// max_tokens on its own is not dropped: it gets a batch of its own.
 #pragma once
 
 #include <cstdint>

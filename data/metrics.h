@@ -7,7 +7,13 @@
 //                   all sentences, the geometric mean of the four precisions, times the brevity
 //                   penalty exp(1 − r/c) when the hypotheses' total length c is below the
 //                   references' r. No smoothing: 0 when some n has no match. 0..100.
-//   perplexity      exp(mean negative log-likelihood per token)
+//                   Unlike NLTK's corpus_bleu, a hypothesis shorter than n adds no n-gram to the
+//                   denominator of p_n (NLTK adds 1); the two agree when every hypothesis has at
+//                   least 4 tokens (tests/golden/make_golden_bleu.py).
+//   perplexity      exp(mean negative log-likelihood per token); heed::Error for no tokens
+//
+// An empty corpus scores 0 on the first three; hypotheses and references of different counts are
+// a heed::Error.
 #pragma once
 
 #include <string>

@@ -1,6 +1,7 @@
 // data::Tokenizer: text to tokens and back. Three kinds:
 //   words           split on whitespace; detokenize joins with one space
 //   chars           one token per Unicode code point (UTF-8), spaces included as the token "▁"
+//                   (U+2581; detokenize turns every "▁" back into a space)
 //   sentencepiece   subword units from a SentencePiece model trained on the training text
 //
 //   auto tokenizer = data::make_tokenizer("chars");
@@ -37,13 +38,19 @@ struct SentencePieceOptions {
 };
 
 // Trains a SentencePiece model on `sentences`, writes it to model_path (atomically) and returns a
-// tokenizer using it.
+// tokenizer using it. Its pieces are plain strings for a heed Vocab built from tokenized text: the
+// model has no bos, eos or pad piece (heed's Vocab owns those ids), only "<unk>", and tokenize
+// never returns "<unk>" (an unknown character comes back as itself). vocab_size is an upper bound
+// (a small corpus may give fewer pieces); training is single-threaded, deterministic and silent.
 std::unique_ptr<Tokenizer> train_sentencepiece(const std::vector<std::string>& sentences,
                                                const std::string& model_path,
                                                const SentencePieceOptions& options = {});
 std::unique_ptr<Tokenizer> load_sentencepiece(const std::string& model_path);
 
-// UTF-8 validity of a byte string (used by the TSV reader and the chars tokenizer).
+// UTF-8 validity of a byte string (used by the TSV reader and the chars tokenizer). Strict: overlong
+// forms, surrogates (U+D800..U+DFFF), code points above U+10FFFF and cut sequences are invalid.
 bool is_valid_utf8(std::string_view text);
+// The byte offset where the first invalid sequence starts, or std::string_view::npos when valid.
+size_t invalid_utf8_offset(std::string_view text);
 
 }  // namespace heed::data

@@ -6,7 +6,9 @@
 //
 // A bad line is one without a tab, with more than one tab, with an empty side (after trimming
 // spaces), or with invalid UTF-8; the error says "train.tsv:17: no tab between source and target".
-// A trailing "\r" (Windows line ends) is removed; empty lines are skipped silently.
+// A trailing "\r" (Windows line ends) and a UTF-8 byte order mark at the start of the file are
+// removed; empty lines are skipped silently; each side is stored trimmed of ASCII spaces. Line
+// numbers count every line from 1. A file that cannot be opened gives "cannot open 'train.tsv': ...".
 #pragma once
 
 #include <string>
@@ -27,7 +29,8 @@ struct ParallelCorpus {
 };
 
 ParallelCorpus read_parallel_tsv(const std::string& path, const TsvOptions& options = {});
-// Writes through a temporary file renamed into place. A side containing a tab or newline is an error.
+// Writes through a temporary file renamed into place. A side containing a tab or newline is an error,
+// as is any side read_parallel_tsv would reject (empty, invalid UTF-8): what it writes reads back.
 void write_parallel_tsv(const std::string& path, const std::vector<SentencePair>& pairs);
 
 }  // namespace heed::data

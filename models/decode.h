@@ -6,8 +6,13 @@
 //
 // Scores are sums of log-probabilities (natural log). Beam search ranks finished hypotheses by
 // score / length_penalty(len), with GNMT's penalty ((5 + len) / 6)^alpha; alpha = 0 ranks by the
-// raw sum. Decoding runs without gradients, in whatever train/eval mode the model is in (call
-// model.eval() first).
+// raw sum. len counts every log-probability in the score: the tokens and the EOS. Decoding runs
+// without gradients, in whatever train/eval mode the model is in (call model.eval() first).
+//
+// max_length bounds the tokens, not the EOS: a translation may have max_length tokens and then
+// EOS (finished), or stop after max_length tokens without one (unfinished). Beam search returns a
+// finished hypothesis whenever it found one, an unfinished one only otherwise; with beam_size 1 it
+// returns exactly what greedy_decode returns. How the search works: models/decode.cpp.
 #pragma once
 
 #include <vector>
