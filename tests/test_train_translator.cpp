@@ -1,0 +1,81 @@
+// train::Translator (train/translator.h): batched translation gives the same results as one
+// sentence at a time, in the caller's order, with attention cut to each source; evaluate's scores
+// follow their definitions; the model's train/eval mode is restored.
+#include <gtest/gtest.h>
+
+#include "heed/data/metrics.h"
+#include "test_util.h"
+#include "train_test_util.h"
+
+using namespace heed;
+using heed::testing::expect_error;
+
+TEST(TrainTranslator, BatchesGiveTheSameTranslationsInTheCallersOrder) {
+  const auto pairs = testing::reversal_pairs(40);
+  train::Translator translator = testing::tiny_translator(pairs, testing::tiny_lstm);
+  std::vector<std::string> texts = {"a b c d e", "f", "", "c c", "a b z"};  // "z" is unknown, "" empty
+  const auto together = translator.translate(texts, {.beam_size = 2, .need_attention = true}, {.max_tokens = 64, .max_rows = 2});
+  ASSERT_EQ(together.size(), texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const auto alone = translator.translate({texts[i]}, {.beam_size = 2, .need_attention = true});
+    EXPECT_EQ(together[i].text, alone[0].text) << texts[i];
+    EXPECT_EQ(together[i].tokens, alone[0].tokens) << texts[i];
+    EXPECT_FLOAT_EQ(together[i].score, alone[0].score) << texts[i];
+  }
+  EXPECT_EQ(together[2].text, "");
+  EXPECT_TRUE(together[2].source_tokens.empty());
+  EXPECT_EQ(together[4].source_tokens, (std::vector<std::string>{"a", "b", "<unk>"}));
+  for (size_t i : {0u, 1u, 3u, 4u}) {
+    const train::Translation& t = together[i];
+    ASSERT_TRUE(t.attention.defined());
+    const int64_t rows = static_cast<int64_t>(t.tokens.size()) + (t.finished ? 1 : 0);
+    EXPECT_EQ(t.attention.shape(), (Shape{rows, 1, 1, static_cast<int64_t>(t.source_tokens.size())}));
+    // Each step's attention over the unpadded source still sums to 1: padding had none.
+    std::vector<float> a = t.attention.to_vector<float>();
+    for (int64_t r = 0; r < rows; ++r) {
+      float sum = 0;
+      for (size_t s = 0; s < t.source_tokens.size(); ++s) sum += a[static_cast<size_t>(r) * t.source_tokens.size() + s];
+      EXPECT_NEAR(sum, 1.0f, 1e-5f);
+    }
+  }
+}
+
+TEST(TrainTranslator, EvaluateScoresTheTranslationsAgainstTheReferences) {
+  const auto pairs = testing::reversal_pairs(30);
+  train::Translator translator = testing::tiny_translator(pairs, testing::tiny_lstm);
+  std::vector<std::string> sources = testing::sides_of(pairs, true);
+  const auto translations = translator.translate(sources);
+  // References made of the model's own output for the first half and of the true targets after.
+  std::vector<data::SentencePair> mixed;
+  std::vector<data::Tokens> hypotheses, references;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    mixed.emplace_back(pairs[i].first, i < 15 ? translations[i].text : pairs[i].second);
+    hypotheses.push_back(translator.target().metric_tokens(translations[i].text));
+    references.push_back(translator.target().metric_tokens(mixed.back().second));
+  }
+  const train::EvalScores scores = translator.evaluate(mixed);
+  EXPECT_EQ(scores.count, 30);
+  EXPECT_DOUBLE_EQ(scores.exact_match, data::exact_match(hypotheses, references));
+  EXPECT_DOUBLE_EQ(scores.bleu, data::corpus_bleu(hypotheses, references));
+  EXPECT_DOUBLE_EQ(scores.token_accuracy, data::token_accuracy(hypotheses, references));
+  EXPECT_GE(scores.exact_match, 0.5);  // the first half matches by construction
+  const train::EvalScores own = translator.evaluate(std::vector(mixed.begin(), mixed.begin() + 15));
+  EXPECT_DOUBLE_EQ(own.exact_match, 1.0);
+  EXPECT_DOUBLE_EQ(own.token_accuracy, 1.0);
+  expect_error([&] { translator.evaluate({}); }, {"Translator::evaluate", "no sentence pairs"});
+}
+
+TEST(TrainTranslator, RestoresTheModelsModeAndChecksVocabularies) {
+  const auto pairs = testing::reversal_pairs(20);
+  train::Translator translator = testing::tiny_translator(pairs, testing::tiny_lstm);
+  translator.model().train();
+  translator.translate({"a b"});
+  EXPECT_TRUE(translator.model().is_training());
+  translator.model().eval();
+  translator.translate({"a b"});
+  EXPECT_FALSE(translator.model().is_training());
+
+  train::TextSide source = translator.source(), target = translator.target();
+  auto wrong = train::make_model(testing::tiny_lstm(source.vocab.size() + 1, target.vocab.size()));
+  expect_error([&] { train::Translator(wrong, source, target); }, {"Translator", "source vocabulary"});
+}
