@@ -11,8 +11,9 @@
 #include "test_util.h"
 #include "train_test_util.h"
 
-using namespace heed;
-using heed::testing::expect_error;
+namespace heed {
+
+using testing::expect_error;
 namespace fs = std::filesystem;
 
 namespace {
@@ -74,8 +75,8 @@ TEST(TrainModelDir, TransformerRoundTripKeepsEveryConfigField) {
   const fs::path dir = fresh_dir("transformer");
   train::save_model_dir(translator, dir.string());
   const train::Translator loaded = train::load_model_dir(dir.string());
-  const auto& a = std::get<models::TransformerConfig>(train::config_of(translator.model()));
-  const auto& b = std::get<models::TransformerConfig>(train::config_of(loaded.model()));
+  const auto a = std::get<models::TransformerConfig>(train::config_of(translator.model()));
+  const auto b = std::get<models::TransformerConfig>(train::config_of(loaded.model()));
   EXPECT_EQ(b.num_decoder_layers, 2);
   EXPECT_EQ(b.norm_first, a.norm_first);
   EXPECT_EQ(b.positions, a.positions);
@@ -162,3 +163,5 @@ TEST(TrainModelDir, EveryBrokenDirectoryIsAnErrorNamingTheFile) {
   }
   fs::remove_all(dir);
 }
+
+}  // namespace heed

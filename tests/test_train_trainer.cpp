@@ -6,8 +6,9 @@
 #include "test_util.h"
 #include "train_test_util.h"
 
-using namespace heed;
-using heed::testing::expect_error;
+namespace heed {
+
+using testing::expect_error;
 
 namespace {
 
@@ -90,3 +91,5 @@ TEST(TrainTrainer, RefusesBadOptions) {
   expect_error([&] { train::Trainer(translator, with([](auto& o) { o.eval_decode.beam_size = 0; })); }, {"beam"});
   expect_error([&] { train::Trainer(translator, quick(10)).fit({}, {}); }, {"no training pairs"});
 }
+
+}  // namespace heed

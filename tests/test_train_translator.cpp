@@ -7,21 +7,27 @@
 #include "test_util.h"
 #include "train_test_util.h"
 
-using namespace heed;
-using heed::testing::expect_error;
+namespace heed {
+
+using testing::expect_error;
 
 TEST(TrainTranslator, BatchesGiveTheSameTranslationsInTheCallersOrder) {
   const auto pairs = testing::reversal_pairs(40);
   train::Translator translator = testing::tiny_translator(pairs, testing::tiny_lstm);
   std::vector<std::string> texts = {"a b c d e", "f", "", "c c", "a b z"};  // "z" is unknown, "" empty
-  const auto together = translator.translate(texts, {.beam_size = 2, .need_attention = true}, {.max_tokens = 64, .max_rows = 2});
-  ASSERT_EQ(together.size(), texts.size());
-  for (size_t i = 0; i < texts.size(); ++i) {
-    const auto alone = translator.translate({texts[i]}, {.beam_size = 2, .need_attention = true});
-    EXPECT_EQ(together[i].text, alone[0].text) << texts[i];
-    EXPECT_EQ(together[i].tokens, alone[0].tokens) << texts[i];
-    EXPECT_FLOAT_EQ(together[i].score, alone[0].score) << texts[i];
+  // The default length limit batches only equal lengths; an explicit one lets lengths mix.
+  for (int64_t max_length : {0, 12}) {
+    const models::DecodeOptions decode{.beam_size = 2, .max_length = max_length, .need_attention = true};
+    const auto together = translator.translate(texts, decode, {.max_tokens = 64, .max_rows = 3});
+    ASSERT_EQ(together.size(), texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      const auto alone = translator.translate({texts[i]}, decode);
+      EXPECT_EQ(together[i].text, alone[0].text) << texts[i];
+      EXPECT_EQ(together[i].tokens, alone[0].tokens) << texts[i];
+      EXPECT_NEAR(together[i].score, alone[0].score, 1e-4f) << texts[i];
+    }
   }
+  const auto together = translator.translate(texts, {.beam_size = 2, .need_attention = true}, {.max_tokens = 64, .max_rows = 2});
   EXPECT_EQ(together[2].text, "");
   EXPECT_TRUE(together[2].source_tokens.empty());
   EXPECT_EQ(together[4].source_tokens, (std::vector<std::string>{"a", "b", "<unk>"}));
@@ -79,3 +85,5 @@ TEST(TrainTranslator, RestoresTheModelsModeAndChecksVocabularies) {
   auto wrong = train::make_model(testing::tiny_lstm(source.vocab.size() + 1, target.vocab.size()));
   expect_error([&] { train::Translator(wrong, source, target); }, {"Translator", "source vocabulary"});
 }
+
+}  // namespace heed

@@ -64,10 +64,13 @@ std::vector<Translation> Translator::translate(const std::vector<std::string>& t
   NoGradGuard no_grad;
   size_t begin = 0;
   while (begin < examples.size()) {
-    // Sorted by length, so the last row of a batch is its longest.
+    // Sorted by length, so the last row of a batch is its longest. The default length limit
+    // depends on the batch's width: then only sentences of one length share a batch, so that a
+    // translation never depends on the sentences translated with it.
     size_t end = begin + 1;
     while (end < examples.size() && static_cast<int64_t>(end - begin) < options.max_rows &&
-           static_cast<int64_t>((end - begin + 1) * examples[end].source.size()) <= options.max_tokens)
+           static_cast<int64_t>((end - begin + 1) * examples[end].source.size()) <= options.max_tokens &&
+           (decode.max_length > 0 || examples[end].source.size() == examples[begin].source.size()))
       ++end;
     std::vector<data::Example> rows(examples.begin() + static_cast<std::ptrdiff_t>(begin),
                                     examples.begin() + static_cast<std::ptrdiff_t>(end));

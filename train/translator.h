@@ -7,7 +7,8 @@
 //   auto scores = translator.evaluate(test_pairs, {.beam_size = 4});
 //   scores.bleu, scores.exact_match
 //
-// Sentences are decoded in batches of similar source lengths (sorted, then put back in order).
+// Sentences are decoded in batches of similar source lengths (sorted, then put back in order); with
+// the default max_length (which models/decode.h derives from the batch's width), of equal lengths.
 // Decoding runs in evaluation mode without gradients; the model's train/eval mode is restored
 // afterwards, so a trainer can validate in the middle of training.
 #pragma once
