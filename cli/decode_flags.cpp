@@ -7,12 +7,12 @@
 
 namespace heed::cli {
 
-void DecodeFlags::add_to(CLI::App& command) {
-  command.add_option("--beam", beam, "beam width (1: greedy decoding)")->capture_default_str();
+void DecodeFlags::add_to(CLI::App& command, const std::string& group) {
+  command.add_option("--beam", beam, "beam width (1: greedy decoding)")->capture_default_str()->group(group);
   command.add_option("--length-penalty", length_penalty, "alpha of the GNMT length penalty in beam search (0: none)")
-      ->capture_default_str();
+      ->capture_default_str()->group(group);
   command.add_option("--max-length", max_length, "most tokens per translation (0: twice the source length + 10)")
-      ->capture_default_str();
+      ->capture_default_str()->group(group);
 }
 
 models::DecodeOptions DecodeFlags::options() const {

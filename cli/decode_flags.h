@@ -12,7 +12,7 @@ struct DecodeFlags {
   float length_penalty = 1.0f;
   int64_t max_length = 0;
 
-  void add_to(CLI::App& command);
+  void add_to(CLI::App& command, const std::string& group = "Decoding");
   // The options, after checking their ranges (UsageError naming the flag).
   models::DecodeOptions options() const;
 };

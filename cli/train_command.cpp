@@ -282,7 +282,7 @@ Runner add_train_command(CLI::App& command) {
       ->capture_default_str()->group("Validation");
   command.add_option("--log-every", f->log_every, "updates between log lines (when not on a terminal)")
       ->capture_default_str()->group("Validation");
-  f->decode.add_to(command);
+  f->decode.add_to(command, "Validation");
   command.add_option("--out", f->out, "the model directory to write")->required()->group("Output");
   return [f] { return run_train(*f); };
 }
