@@ -11,6 +11,8 @@
 // new token and attends to the cached keys of positions 0..t.
 #pragma once
 
+#include <utility>
+
 #include "heed/models/seq2seq.h"
 #include "heed/nn/positional.h"
 #include "heed/nn/transformer.h"
@@ -51,6 +53,30 @@ class Transformer : public Seq2Seq {
   std::string describe() const override;
 
   TransformerConfig config;
+  // One table with share_embeddings (registered as "embedding"), else "source_embedding" and
+  // "target_embedding"; each scaled by √d_model, its pad row zero.
+  std::shared_ptr<nn::TokenEmbedding> source_embedding, target_embedding;
+  // Sinusoidal: one fixed table "positions" for both sides. Learned: "source_positions" and
+  // "target_positions". The other kind is null.
+  std::shared_ptr<nn::SinusoidalPositionalEncoding> positions;
+  std::shared_ptr<nn::LearnedPositionalEncoding> source_positions, target_positions;
+  std::shared_ptr<nn::Dropout> dropout;  // after embedding plus positions, on both sides
+  // The stacks; with norm_first each ends in its LayerNorm ("encoder.norm", "decoder.norm").
+  std::shared_ptr<nn::TransformerEncoder> encoder;
+  std::shared_ptr<nn::TransformerDecoder> decoder;
+  // Decoder output (E) -> target logits (V); null with tie_output, where the logits are the
+  // decoder output times the target embedding table (V, E) transposed, with no bias.
+  std::shared_ptr<nn::Linear> generator;
+
+ private:
+  // Token ids (B, L) -> embedding · √d_model + positions offset .. offset + L − 1, then dropout
+  // -> (B, L, E).
+  Tensor embed(const nn::TokenEmbedding& table, const nn::LearnedPositionalEncoding* learned, const Tensor& ids,
+               int64_t offset) const;
+  // src (B, S) -> memory (B, S, E), with its padding mask (B, S) int64, 1 on padding.
+  std::pair<Tensor, Tensor> encode(const Tensor& src) const;
+  // Decoder output (B, L, E) -> logits (B, L, V).
+  Tensor project(const Tensor& x) const;
 };
 
 }  // namespace heed::models

@@ -1,9 +1,14 @@
 #include "heed/nn/transformer_layer.h"
 
+#include <functional>
+
 #include "heed/ops/elementwise.h"
+#include "heed/ops/shape.h"
 
 namespace heed::nn {
 namespace {
+
+using Block = std::function<Tensor(const Tensor&)>;  // (B, L, E) -> (B, L, E)
 
 // linear2(dropout(activation(linear1(x)))): x (B, L, E) -> (B, L, E)
 Tensor feed_forward(const Linear& linear1, const Dropout& dropout, const Linear& linear2, Activation activation,
@@ -11,6 +16,29 @@ Tensor feed_forward(const Linear& linear1, const Dropout& dropout, const Linear&
   Tensor hidden = linear1.forward(x);  // (B, L, F)
   hidden = activation == Activation::ReLU ? ops::relu(hidden) : ops::gelu(hidden);  // (B, L, F)
   return linear2.forward(dropout.forward(hidden));  // (B, L, E)
+}
+
+// One block with its dropout and residual connection: pre-norm x + dropout(block(norm(x))),
+// post-norm norm(x + dropout(block(x))).  x (B, L, E) -> (B, L, E)
+Tensor residual(bool norm_first, const LayerNorm& norm, const Dropout& dropout, const Tensor& x, const Block& block) {
+  if (norm_first) return x + dropout.forward(block(norm.forward(x)));  // (B, L, E)
+  return norm.forward(x + dropout.forward(block(x)));                  // (B, L, E)
+}
+
+// The decoder layer's three blocks around its two attentions, shared by forward and forward_step.
+Tensor decoder_blocks(const TransformerDecoderLayer& layer, const Tensor& tgt, const Block& self_attention,
+                      const Block& memory_attention) {
+  auto feed_forward_block = [&](const Tensor& x) {  // (B, T, E) -> (B, T, E)
+    return feed_forward(*layer.linear1, *layer.dropout, *layer.linear2, layer.activation, x);
+  };
+  Tensor x = residual(layer.norm_first, *layer.norm1, *layer.dropout1, tgt, self_attention);  // (B, T, E)
+  x = residual(layer.norm_first, *layer.norm2, *layer.dropout2, x, memory_attention);         // (B, T, E)
+  return residual(layer.norm_first, *layer.norm3, *layer.dropout3, x, feed_forward_block);    // (B, T, E)
+}
+
+// Keys or values so far (N, H, t, Dh), undefined before the first step, and the new (N, H, 1, Dh).
+Tensor append(const Tensor& cached, const Tensor& added) {
+  return cached.defined() ? ops::cat({cached, added}, 2) : added;  // (N, H, t + 1, Dh)
 }
 
 const char* name_of(Activation activation) { return activation == Activation::ReLU ? "relu" : "gelu"; }
@@ -31,23 +59,16 @@ TransformerEncoderLayer::TransformerEncoderLayer(int64_t d_model, int64_t nhead,
 
 Tensor TransformerEncoderLayer::forward(const Tensor& src, const TransformerEncoderArgs& args) const {
   auto self_attention = [&](const Tensor& x) {  // (B, S, E) -> (B, S, E)
-    return dropout1->forward(self_attn->forward(x, x, x, {.key_padding_mask = args.src_key_padding_mask,
-                                                          .attn_mask = args.src_mask,
-                                                          .causal = args.is_causal})
-                                 .output);
+    return self_attn->forward(x, x, x, {.key_padding_mask = args.src_key_padding_mask,
+                                        .attn_mask = args.src_mask,
+                                        .causal = args.is_causal})
+        .output;
   };
   auto feed_forward_block = [&](const Tensor& x) {  // (B, S, E) -> (B, S, E)
-    return dropout2->forward(feed_forward(*linear1, *dropout, *linear2, activation, x));
+    return feed_forward(*linear1, *dropout, *linear2, activation, x);
   };
-  Tensor x = src;  // (B, S, E)
-  if (norm_first) {
-    x = x + self_attention(norm1->forward(x));      // (B, S, E)
-    x = x + feed_forward_block(norm2->forward(x));  // (B, S, E)
-  } else {
-    x = norm1->forward(x + self_attention(x));      // (B, S, E)
-    x = norm2->forward(x + feed_forward_block(x));  // (B, S, E)
-  }
-  return x;
+  Tensor x = residual(norm_first, *norm1, *dropout1, src, self_attention);  // (B, S, E)
+  return residual(norm_first, *norm2, *dropout2, x, feed_forward_block);    // (B, S, E)
 }
 
 std::string TransformerEncoderLayer::describe() const {
@@ -75,29 +96,49 @@ TransformerDecoderLayer::TransformerDecoderLayer(int64_t d_model, int64_t nhead,
 Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
                                         const TransformerDecoderArgs& args) const {
   auto self_attention = [&](const Tensor& x) {  // (B, T, E) -> (B, T, E)
-    return dropout1->forward(self_attn->forward(x, x, x, {.key_padding_mask = args.tgt_key_padding_mask,
-                                                          .attn_mask = args.tgt_mask,
-                                                          .causal = args.tgt_is_causal})
-                                 .output);
+    return self_attn->forward(x, x, x, {.key_padding_mask = args.tgt_key_padding_mask,
+                                        .attn_mask = args.tgt_mask,
+                                        .causal = args.tgt_is_causal})
+        .output;
   };
   auto memory_attention = [&](const Tensor& x) {  // (B, T, E), memory (B, S, E) -> (B, T, E)
     const MultiHeadAttentionArgs masks{.key_padding_mask = args.memory_key_padding_mask, .attn_mask = args.memory_mask};
-    return dropout2->forward(multihead_attn->forward(x, memory, memory, masks).output);
+    return multihead_attn->forward(x, memory, memory, masks).output;
   };
-  auto feed_forward_block = [&](const Tensor& x) {  // (B, T, E) -> (B, T, E)
-    return dropout3->forward(feed_forward(*linear1, *dropout, *linear2, activation, x));
+  return decoder_blocks(*this, tgt, self_attention, memory_attention);  // (B, T, E)
+}
+
+DecoderLayerCache TransformerDecoderLayer::cache_memory(const Tensor& memory) const {
+  HEED_CHECK(memory.dim() == 3 && memory.size(2) == multihead_attn->embed_dim, "TransformerDecoderLayer",
+             "memory is {}; expected (N, S, {})", memory.shape(), multihead_attn->embed_dim);
+  auto [keys, values] = multihead_attn->project_key_value(memory, memory);  // (N, H, S, Dh) each
+  return {.memory_keys = keys, .memory_values = values};
+}
+
+DecoderLayerStepOutput TransformerDecoderLayer::forward_step(const Tensor& x, DecoderLayerCache& cache,
+                                                             const Tensor& memory_key_padding_mask,
+                                                             bool need_weights) const {
+  const int64_t rows = cache.memory_keys.defined() ? cache.memory_keys.size(0) : 0;
+  HEED_CHECK(x.dim() == 3 && x.size(0) == rows && x.size(1) == 1 && x.size(2) == self_attn->embed_dim,
+             "TransformerDecoderLayer", "step input is {} for a cache of {} rows; expected (N = {}, 1, {})",
+             x.shape(), rows, rows, self_attn->embed_dim);
+  auto self_attention = [&](const Tensor& new_position) {  // (N, 1, E) -> (N, 1, E)
+    auto [q, k, v] = self_attn->project_packed(new_position);  // (N, H, 1, Dh) each
+    cache.self_keys = append(cache.self_keys, k);              // (N, H, t + 1, Dh)
+    cache.self_values = append(cache.self_values, v);          // (N, H, t + 1, Dh)
+    return self_attn->attend(q, cache.self_keys, cache.self_values).output;  // (N, 1, E): no later key to hide
   };
-  Tensor x = tgt;  // (B, T, E)
-  if (norm_first) {
-    x = x + self_attention(norm1->forward(x));      // (B, T, E)
-    x = x + memory_attention(norm2->forward(x));    // (B, T, E)
-    x = x + feed_forward_block(norm3->forward(x));  // (B, T, E)
-  } else {
-    x = norm1->forward(x + self_attention(x));      // (B, T, E)
-    x = norm2->forward(x + memory_attention(x));    // (B, T, E)
-    x = norm3->forward(x + feed_forward_block(x));  // (B, T, E)
-  }
-  return x;
+  Tensor memory_weights;
+  auto memory_attention = [&](const Tensor& query) {  // (N, 1, E) -> (N, 1, E)
+    Tensor q = multihead_attn->project_query(query);  // (N, H, 1, Dh)
+    MultiHeadAttentionOutput attended = multihead_attn->attend(
+        q, cache.memory_keys, cache.memory_values,
+        {.key_padding_mask = memory_key_padding_mask, .need_weights = need_weights, .average_attn_weights = false});
+    memory_weights = attended.weights;  // (N, H, 1, S) or undefined
+    return attended.output;             // (N, 1, E)
+  };
+  Tensor output = decoder_blocks(*this, x, self_attention, memory_attention);  // (N, 1, E)
+  return {.output = output, .memory_weights = memory_weights};
 }
 
 std::string TransformerDecoderLayer::describe() const {

@@ -11,6 +11,11 @@
 // where SA is self-attention (self_attn), CA attention to memory (multihead_attn), FF the
 // feed-forward block linear2(dropout(activation(linear1(x)))), and each block's output passes
 // through its own dropout (dropout1, dropout2, dropout3) before the residual sum.
+//
+// Incremental decoding runs a decoder layer one new position at a time: cache_memory projects the
+// memory's keys and values for CA once, then each forward_step projects only the new position,
+// appends its SA keys and values to the cache and attends to all cached positions. Step by step it
+// computes what forward computes with the causal mask, position by position.
 #pragma once
 
 #include "heed/nn/activation.h"
@@ -62,11 +67,29 @@ class TransformerEncoderLayer : public Module {
   bool norm_first;
 };
 
+// What one decoder layer keeps between incremental steps, for N rows.
+struct DecoderLayerCache {
+  Tensor memory_keys = {}, memory_values = {};  // (N, H, S, Dh): the memory projected for CA, once
+  Tensor self_keys = {}, self_values = {};      // (N, H, t, Dh): SA's keys and values of the t positions so far
+};
+
+struct DecoderLayerStepOutput {
+  Tensor output;          // (N, 1, E)
+  Tensor memory_weights;  // (N, H, 1, S): CA's weights per head with need_weights, else undefined
+};
+
 class TransformerDecoderLayer : public Module {
  public:
   TransformerDecoderLayer(int64_t d_model, int64_t nhead, TransformerLayerOptions options = {});
   // tgt (B, T, E), memory (B, S, E) -> (B, T, E)
   Tensor forward(const Tensor& tgt, const Tensor& memory, const TransformerDecoderArgs& args = {}) const;
+  // memory (N, S, E) -> a cache holding its CA keys and values, and no position yet.
+  DecoderLayerCache cache_memory(const Tensor& memory) const;
+  // The next position x (N, 1, E), attending to itself and the cached positions before it, and to
+  // the memory (memory_key_padding_mask (N, S) marks its padding) -> (N, 1, E). Appends x's SA keys
+  // and values to the cache.
+  DecoderLayerStepOutput forward_step(const Tensor& x, DecoderLayerCache& cache,
+                                      const Tensor& memory_key_padding_mask = {}, bool need_weights = false) const;
   std::string describe() const override;
 
   std::shared_ptr<MultiHeadAttention> self_attn;
