@@ -11,9 +11,14 @@ namespace heed {
 
 using testing::expect_error;
 
-TEST(TrainTranslator, BatchesGiveTheSameTranslationsInTheCallersOrder) {
+class TrainTranslatorBoth : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TrainTranslatorBoth, BatchesGiveTheSameTranslationsInTheCallersOrder) {
   const auto pairs = testing::reversal_pairs(40);
-  train::Translator translator = testing::tiny_translator(pairs, testing::tiny_lstm);
+  const bool lstm = GetParam() == "lstm";
+  train::Translator translator = lstm ? testing::tiny_translator(pairs, testing::tiny_lstm)
+                                      : testing::tiny_translator(pairs, testing::tiny_transformer);
+  const int64_t layers = lstm ? 1 : 2, heads = lstm ? 1 : 2;
   std::vector<std::string> texts = {"a b c d e", "f", "", "c c", "a b z"};  // "z" is unknown, "" empty
   // The default length limit batches only equal lengths; an explicit one lets lengths mix.
   for (int64_t max_length : {0, 12}) {
@@ -35,16 +40,19 @@ TEST(TrainTranslator, BatchesGiveTheSameTranslationsInTheCallersOrder) {
     const train::Translation& t = together[i];
     ASSERT_TRUE(t.attention.defined());
     const int64_t rows = static_cast<int64_t>(t.tokens.size()) + (t.finished ? 1 : 0);
-    EXPECT_EQ(t.attention.shape(), (Shape{rows, 1, 1, static_cast<int64_t>(t.source_tokens.size())}));
+    const auto sources = static_cast<int64_t>(t.source_tokens.size());
+    EXPECT_EQ(t.attention.shape(), (Shape{rows, layers, heads, sources}));
     // Each step's attention over the unpadded source still sums to 1: padding had none.
     std::vector<float> a = t.attention.to_vector<float>();
-    for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t r = 0; r < rows * layers * heads; ++r) {
       float sum = 0;
-      for (size_t s = 0; s < t.source_tokens.size(); ++s) sum += a[static_cast<size_t>(r) * t.source_tokens.size() + s];
+      for (int64_t s = 0; s < sources; ++s) sum += a[static_cast<size_t>(r * sources + s)];
       EXPECT_NEAR(sum, 1.0f, 1e-5f);
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Models, TrainTranslatorBoth, ::testing::Values("lstm", "transformer"));
 
 TEST(TrainTranslator, EvaluateScoresTheTranslationsAgainstTheReferences) {
   const auto pairs = testing::reversal_pairs(30);
