@@ -1,6 +1,8 @@
 // heed train: data (a toy task or TSV files) -> tokenizers and vocabularies -> a Transformer or an
 // LSTM with attention -> train::Trainer with a progress display -> a model directory with
 // metrics.csv and training.svg -> the score on the test set (or the validation set).
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "commands.h"
@@ -39,7 +41,7 @@ struct TrainFlags {
   std::string attention = "additive";
   bool unidirectional = false, no_input_feeding = false;
   // Optimisation.
-  int64_t steps = 2000, warmup = 200, max_tokens = 2048, seed = 1;
+  int64_t steps = 2000, warmup = -1, max_tokens = 2048, seed = 1;  // warmup -1: a tenth of steps, at most 400
   float lr = 1e-3f, label_smoothing = 0.1f, clip = 1.0f, weight_decay = 0;
   std::string schedule = "inverse-sqrt";
   // Validation and output.
@@ -49,6 +51,10 @@ struct TrainFlags {
   // Options that only one kind of model reads, to refuse them for the other.
   std::vector<CLI::Option*> transformer_only, lstm_only;
   CLI::Option* eval_every_option = nullptr;
+  CLI::Option* warmup_option = nullptr;
+
+  // The warmup to use: --warmup, or a tenth of the steps (at least 1, at most 400).
+  int64_t warmup_steps() const { return warmup_option->count() > 0 ? warmup : std::clamp<int64_t>(steps / 10, 1, 400); }
 };
 
 struct Corpus {
@@ -60,10 +66,10 @@ struct Corpus {
 void check_flags(const TrainFlags& f) {
   require(f.steps >= 1, "--steps must be at least 1 (got {})", f.steps);
   require(f.lr > 0 && std::isfinite(f.lr), "--lr must be positive (got {})", f.lr);
-  require(f.warmup >= (f.schedule == "cosine" ? 0 : 1), "--warmup must be at least {} (got {})",
+  require(f.warmup_steps() >= (f.schedule == "cosine" ? 0 : 1), "--warmup must be at least {} (got {})",
           f.schedule == "cosine" ? 0 : 1, f.warmup);
-  require(f.schedule != "cosine" || f.warmup < f.steps, "--warmup ({}) must be below --steps ({}) for the cosine schedule",
-          f.warmup, f.steps);
+  require(f.schedule != "cosine" || f.warmup_steps() < f.steps,
+          "--warmup ({}) must be below --steps ({}) for the cosine schedule", f.warmup_steps(), f.steps);
   require(f.max_tokens >= 1, "--max-tokens must be at least 1 (got {})", f.max_tokens);
   require(f.label_smoothing >= 0 && f.label_smoothing < 1, "--label-smoothing must be in [0, 1) (got {})", f.label_smoothing);
   require(f.clip >= 0, "--clip must be >= 0 (got {}; 0 turns clipping off)", f.clip);
@@ -167,7 +173,7 @@ train::ModelConfig model_config(const TrainFlags& f, int64_t source_vocab, int64
 }
 
 train::TrainOptions train_options(const TrainFlags& f) {
-  return {.steps = f.steps, .max_tokens = f.max_tokens, .lr = f.lr, .warmup = f.warmup,
+  return {.steps = f.steps, .max_tokens = f.max_tokens, .lr = f.lr, .warmup = f.warmup_steps(),
           .schedule = f.schedule == "cosine" ? train::LrSchedule::WarmupCosine : train::LrSchedule::InverseSqrt,
           .min_lr = 0, .betas = {0.9f, 0.98f}, .eps = 1e-9f, .weight_decay = f.weight_decay,
           .label_smoothing = f.label_smoothing, .clip_norm = f.clip, .log_every = f.log_every,
@@ -200,7 +206,8 @@ int run_train(TrainFlags& f) {
              "warmup steps ({}), label smoothing {}, clip {}, seed {}\n",
              options.steps, options.max_tokens, options.weight_decay, options.lr, options.warmup, f.schedule,
              options.label_smoothing, options.clip_norm, options.seed);
-  fmt::print("  validate  every {} steps, {} sentences, beam {}\n  output    {}\n", options.eval_every,
+  fmt::print("  validate  {}, {} sentences, beam {}\n  output    {}\n",
+             options.eval_every > 0 ? fmt::format("every {} steps", options.eval_every) : std::string("at the end"),
              options.eval_sentences == 0 ? std::string("all") : std::to_string(options.eval_sentences),
              options.eval_decode.beam_size, f.out);
   std::fflush(stdout);
@@ -267,7 +274,8 @@ Runner add_train_command(CLI::App& command) {
 
   command.add_option("--steps", f->steps, "optimizer updates")->capture_default_str()->group("Optimisation");
   command.add_option("--lr", f->lr, "peak learning rate")->capture_default_str()->group("Optimisation");
-  command.add_option("--warmup", f->warmup, "updates of linear warmup to the peak")->capture_default_str()->group("Optimisation");
+  f->warmup_option = command.add_option("--warmup", f->warmup, "updates of linear warmup to the peak (default: a tenth of --steps, at most 400)")
+      ->group("Optimisation");
   command.add_option("--schedule", f->schedule, "after warmup: decay as 1/sqrt(step) or a cosine to 0")
       ->check(CLI::IsMember({"inverse-sqrt", "cosine"}))->capture_default_str()->group("Optimisation");
   command.add_option("--max-tokens", f->max_tokens, "padded tokens per batch")->capture_default_str()->group("Optimisation");
