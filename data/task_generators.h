@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -32,6 +33,17 @@ class TaskRandom {
  private:
   std::mt19937_64 engine_;
 };
+
+// The sizes of a task's splits when TaskOptions leaves them at 0.
+struct SplitSizes {
+  int64_t train = 20000, valid = 500, test = 500;
+};
+
+// Fills task.train, valid and test: calls `draw` (seeded by options.seed) until it has
+// train + valid + test distinct source sentences, shuffles them and splits them, so no source
+// appears twice. heed::Error if `draw` keeps repeating itself before reaching that many.
+void draw_splits(ToyTask& task, const TaskOptions& options,
+                 const std::function<SentencePair(TaskRandom&)>& draw, SplitSizes defaults = {});
 
 ToyTask make_symbol_task(const std::string& name, const TaskOptions& options);  // copy, reverse, sort
 ToyTask make_dates_task(const TaskOptions& options);
