@@ -1,4 +1,4 @@
-// heed tasks (the built-in toy tasks, with their tokenizers and an example) and heed task NAME
+// heed tasks (the built-in toy tasks: tokenizers, train / valid / test sizes, an example) and heed task NAME
 // --out DIR (a task's splits as DIR/train.tsv, valid.tsv, test.tsv).
 #include "commands.h"
 #include "heed/data/tasks.h"
@@ -15,9 +15,10 @@ struct TaskFlags {
 
 int run_tasks() {
   for (const std::string& name : data::task_names()) {
-    const data::ToyTask task = data::make_task(name, {.seed = 1, .train_size = 1, .valid_size = 1, .test_size = 1});
-    fmt::print("{:<11} {:>5} -> {:<5}  e.g. {}  ->  {}\n", name, task.source_tokenizer, task.target_tokenizer,
-               task.train.front().first, task.train.front().second);
+    const data::ToyTask task = data::make_task(name);
+    fmt::print("{:<11} {:>5} -> {:<5}  {:>5} / {} / {} pairs   e.g. {}  ->  {}\n", name, task.source_tokenizer,
+               task.target_tokenizer, task.train.size(), task.valid.size(), task.test.size(), task.train.front().first,
+               task.train.front().second);
   }
   return 0;
 }
