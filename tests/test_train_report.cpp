@@ -179,7 +179,7 @@ TEST(TrainPlots, TrainingSvgDrawsLossesAndScores) {
   std::string svg = train::training_svg(sample_history());
   EXPECT_EQ(xml_problem(svg), "");
   EXPECT_EQ(count(svg, "<g class=\"chart\">"), 2u);
-  for (const char* label : {"train loss", "valid loss", "BLEU", "exact match %"})
+  for (const char* label : {"train (label-smoothed)", "valid", "BLEU", "exact match %"})
     EXPECT_EQ(count(svg, std::string("data-label=\"") + label + "\""), 1u) << label;
   // An empty history still gives a valid (empty) chart.
   EXPECT_EQ(xml_problem(train::training_svg({})), "");

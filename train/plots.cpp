@@ -6,7 +6,7 @@
 namespace heed::train {
 
 std::string training_svg(const TrainHistory& history) {
-  Series train_loss{.label = "train loss"}, valid_loss{.label = "valid loss"};
+  Series train_loss{.label = "train (label-smoothed)"}, valid_loss{.label = "valid"};
   Series bleu{.label = "BLEU"}, exact{.label = "exact match %"};
   for (const StepRecord& record : history.steps) {
     train_loss.x.push_back(static_cast<double>(record.step));
@@ -22,9 +22,9 @@ std::string training_svg(const TrainHistory& history) {
     exact.y.push_back(100 * record.exact_match);
   }
   Chart losses{.title = "Loss", .x_label = "step", .y_label = "cross-entropy per token",
-               .series = {train_loss, valid_loss}, .y_floor = 0};
+               .series = {train_loss, valid_loss}, .y_floor = 0, .y_ceiling = NAN, .x_floor = 0};
   Chart scores{.title = "Validation", .x_label = "step", .y_label = "BLEU, exact match (%)",
-               .series = {bleu, exact}, .y_floor = 0, .y_ceiling = 100};
+               .series = {bleu, exact}, .y_floor = 0, .y_ceiling = 100, .x_floor = 0};
   return charts_svg({losses, scores});
 }
 

@@ -1,6 +1,7 @@
 // heed's training plots, drawn with train/svg.h:
-//   training_svg       training.svg: the training loss with the validation loss, and the validation
-//                      BLEU and exact match (in %), against the update step
+//   training_svg       training.svg: the training loss (label smoothing included, so it stays above
+//                      the validation loss, which has none) with the validation loss, and the
+//                      validation BLEU and exact match (in %), against the update step
 //   attention_heatmap  a translation's cross-attention: one row per target token (and </s> when
 //                      the translation ended), one column per source token
 //

@@ -54,7 +54,7 @@ void draw_chart(std::string& svg, const Chart& chart, double origin_x) {
   const double plot_x = origin_x + kLeft, plot_y = kTop;
   const double plot_w = kPanelWidth - kLeft - kRight, plot_h = kPanelHeight - kTop - kBottom;
   const std::vector<double> xticks = [&] {
-    Range r = data_range(chart.series, true, NAN, NAN);
+    Range r = data_range(chart.series, true, chart.x_floor, NAN);
     return nice_ticks(r.low, r.high, 6);
   }();
   const std::vector<double> yticks = [&] {

@@ -27,6 +27,7 @@ struct Chart {
   std::vector<Series> series = {};
   double y_floor = NAN;              // when set, the y axis reaches at least down (up) to it,
   double y_ceiling = NAN;            // e.g. 0 and 100 for BLEU
+  double x_floor = NAN;              // the same for the x axis, e.g. step 0
 };
 
 // The charts side by side in one document.
