@@ -140,16 +140,13 @@ Corpus load_corpus(const TrainFlags& f) {
 
 train::TextSide build_side(const std::vector<data::SentencePair>& pairs, bool source, const std::string& kind,
                            const TrainFlags& f) {
-  std::vector<std::string> sentences;
-  sentences.reserve(pairs.size());
-  for (const auto& pair : pairs) sentences.push_back(source ? pair.first : pair.second);
   train::TextSideOptions options;
   options.tokenizer = kind;
   options.vocab = {.min_frequency = f.min_frequency, .max_size = f.max_vocab};
   options.sentencepiece.vocab_size = f.vocab_size;
   options.sentencepiece_model =
       (fs::path(f.out) / (source ? train::kSourceSentencePieceFile : train::kTargetSentencePieceFile)).string();
-  return train::build_text_side(sentences, options);
+  return train::build_text_side(source ? train::sources_of(pairs) : train::targets_of(pairs), options);
 }
 
 train::ModelConfig model_config(const TrainFlags& f, int64_t source_vocab, int64_t target_vocab) {

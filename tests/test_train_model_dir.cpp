@@ -96,9 +96,9 @@ TEST(TrainModelDir, SentencePieceModelsTravelWithTheModel) {
   options.tokenizer = "sentencepiece";
   options.sentencepiece.vocab_size = 20;
   options.sentencepiece_model = (scratch / "src.model").string();
-  train::TextSide source = train::build_text_side(testing::sides_of(pairs, true), options);
+  train::TextSide source = train::build_text_side(train::sources_of(pairs), options);
   options.sentencepiece_model = (scratch / "tgt.model").string();
-  train::TextSide target = train::build_text_side(testing::sides_of(pairs, false), options);
+  train::TextSide target = train::build_text_side(train::targets_of(pairs), options);
   manual_seed(5);
   const train::Translator translator(train::make_model(testing::tiny_lstm(source.vocab.size(), target.vocab.size())),
                                      source, target);

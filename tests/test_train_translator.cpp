@@ -57,7 +57,7 @@ INSTANTIATE_TEST_SUITE_P(Models, TrainTranslatorBoth, ::testing::Values("lstm", 
 TEST(TrainTranslator, EvaluateScoresTheTranslationsAgainstTheReferences) {
   const auto pairs = testing::reversal_pairs(30);
   train::Translator translator = testing::tiny_translator(pairs, testing::tiny_lstm);
-  std::vector<std::string> sources = testing::sides_of(pairs, true);
+  std::vector<std::string> sources = train::sources_of(pairs);
   const auto translations = translator.translate(sources);
   // References made of the model's own output for the first half and of the true targets after.
   std::vector<data::SentencePair> mixed;

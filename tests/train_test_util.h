@@ -31,12 +31,6 @@ inline std::vector<data::SentencePair> reversal_pairs(size_t count, int max_leng
   return pairs;
 }
 
-inline std::vector<std::string> sides_of(const std::vector<data::SentencePair>& pairs, bool source) {
-  std::vector<std::string> out;
-  for (const auto& [s, t] : pairs) out.push_back(source ? s : t);
-  return out;
-}
-
 inline models::LSTMSeq2SeqConfig tiny_lstm(int64_t source_vocab, int64_t target_vocab) {
   return {.source_vocab_size = source_vocab, .target_vocab_size = target_vocab, .embedding_size = 16,
           .hidden_size = 32, .num_layers = 1, .bidirectional_encoder = true,
@@ -52,8 +46,8 @@ inline models::TransformerConfig tiny_transformer(int64_t source_vocab, int64_t 
 template <class MakeConfig>
 train::Translator tiny_translator(const std::vector<data::SentencePair>& pairs, MakeConfig make_config,
                                   uint64_t seed = 3) {
-  train::TextSide source = train::build_text_side(sides_of(pairs, true), {.tokenizer = "words"});
-  train::TextSide target = train::build_text_side(sides_of(pairs, false), {.tokenizer = "words"});
+  train::TextSide source = train::build_text_side(train::sources_of(pairs), {.tokenizer = "words"});
+  train::TextSide target = train::build_text_side(train::targets_of(pairs), {.tokenizer = "words"});
   manual_seed(seed);
   train::ModelConfig config = make_config(source.vocab.size(), target.vocab.size());
   return train::Translator(train::make_model(config), std::move(source), std::move(target));

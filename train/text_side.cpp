@@ -20,6 +20,20 @@ std::vector<std::string> TextSide::metric_tokens(std::string_view text) const {
   return words;
 }
 
+std::vector<std::string> sources_of(const std::vector<data::SentencePair>& pairs) {
+  std::vector<std::string> sentences;
+  sentences.reserve(pairs.size());
+  for (const auto& pair : pairs) sentences.push_back(pair.first);
+  return sentences;
+}
+
+std::vector<std::string> targets_of(const std::vector<data::SentencePair>& pairs) {
+  std::vector<std::string> sentences;
+  sentences.reserve(pairs.size());
+  for (const auto& pair : pairs) sentences.push_back(pair.second);
+  return sentences;
+}
+
 TextSide build_text_side(const std::vector<std::string>& sentences, const TextSideOptions& options) {
   TextSide side;
   if (options.tokenizer == "sentencepiece") {

@@ -2,7 +2,7 @@
 // ids a model reads and back: a tokenizer, a vocabulary, and for SentencePiece the model file the
 // tokenizer was trained into (saved with the model, train/model_dir.h).
 //
-//   TextSide source = train::build_text_side(source_sentences, {.tokenizer = "chars"});
+//   TextSide source = train::build_text_side(train::sources_of(pairs), {.tokenizer = "chars"});
 //   std::vector<int64_t> ids = source.encode("12 mars");
 //   std::string text = target.decode(hypothesis.tokens);
 #pragma once
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "heed/data/tokenizer.h"
+#include "heed/data/tsv.h"
 #include "heed/data/vocab.h"
 
 namespace heed::train {
@@ -38,6 +39,10 @@ struct TextSideOptions {
   data::SentencePieceOptions sentencepiece = {};
   std::string sentencepiece_model = {};
 };
+
+// The source (first) or target (second) sentences of pairs, to build a side from.
+std::vector<std::string> sources_of(const std::vector<data::SentencePair>& pairs);
+std::vector<std::string> targets_of(const std::vector<data::SentencePair>& pairs);
 
 // Builds the tokenizer (training SentencePiece on `sentences` when asked) and a vocabulary of the
 // tokens of `sentences`.
