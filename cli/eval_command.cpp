@@ -27,6 +27,7 @@ int run_eval(const EvalFlags& f) {
   const train::Translator translator = train::load_model_dir(f.model_dir);
   const data::ParallelCorpus corpus = data::read_parallel_tsv(f.test_file, {.skip_bad_lines = f.skip_bad_lines});
   require(!corpus.pairs.empty(), "--test {}: no sentence pairs in the file", f.test_file);
+  if (corpus.skipped > 0) fmt::print(stderr, "heed: skipped {} bad line(s) of {}\n", corpus.skipped, f.test_file);
   const train::EvalScores scores = translator.evaluate(corpus.pairs, decode);
   fmt::print("exact_match={:.2f} bleu={:.2f} token_accuracy={:.2f}\n", 100 * scores.exact_match, scores.bleu,
              100 * scores.token_accuracy);
