@@ -76,6 +76,17 @@ TEST(TrainTrainer, TheSameSeedGivesTheSameRun) {
   EXPECT_NE(a.steps.back().loss, c.steps.back().loss);
 }
 
+TEST(TrainTrainer, WithoutClippingTheNormIsStillRecorded) {
+  const auto pairs = testing::reversal_pairs(50);
+  train::Translator translator = testing::tiny_translator(pairs, testing::tiny_lstm);
+  train::TrainOptions options = quick(10);
+  options.clip_norm = 0;
+  const train::TrainHistory history = train::Trainer(translator, options).fit(pairs, {});
+  ASSERT_EQ(history.steps.size(), 1u);
+  EXPECT_GT(history.steps[0].grad_norm, 0);
+  EXPECT_TRUE(std::isfinite(history.steps[0].grad_norm));
+}
+
 TEST(TrainTrainer, RefusesBadOptions) {
   const auto pairs = testing::reversal_pairs(10);
   train::Translator translator = testing::tiny_translator(pairs, testing::tiny_lstm);

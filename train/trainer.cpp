@@ -95,7 +95,8 @@ TrainHistory Trainer::fit(const std::vector<data::SentencePair>& train, const st
   optim::AdamW optimizer(parameters, {.lr = options_.lr, .betas = options_.betas, .eps = options_.eps,
                                       .weight_decay = options_.weight_decay});
   std::unique_ptr<optim::Schedule> schedule = make_schedule(optimizer, options_);
-  const float max_norm = options_.clip_norm > 0 ? options_.clip_norm : std::numeric_limits<float>::infinity();
+  // Without clipping the norm is still measured (for the records): no finite norm exceeds the largest float.
+  const float max_norm = options_.clip_norm > 0 ? options_.clip_norm : std::numeric_limits<float>::max();
 
   for (TrainObserver* observer : observers_) observer->on_start(options_, static_cast<int64_t>(train.size()));
   TrainHistory history;

@@ -97,7 +97,7 @@ for split in train valid test; do expect_file "$WORK/copy/$split.tsv"; done
 
 RUN="$WORK/run"
 if expect_ok train --task copy --train-size 200 --valid-size 40 --test-size 40 --steps 30 --d-model 32 --heads 2 \
-    --layers 1 --ff 64 --warmup 10 --eval-every 15 --log-every 10 --out "$RUN"; then
+    --layers 1 --ff 64 --warmup 10 --eval-every 15 --log-every 10 --clip 0 --out "$RUN"; then
   grep -q "exact_match=" "$WORK/out" || fail "heed train printed no final score: $(tail -3 "$WORK/out")"
   grep -q "valid at step 15" "$WORK/out" || fail "heed train printed no validation at step 15"
   grep -q "^step 10/30" "$WORK/out" || fail "heed train printed no plain log line for step 10"
