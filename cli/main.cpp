@@ -1,0 +1,101 @@
+// The `heed` command: train translation models, translate with them, score them, write the toy
+// tasks as TSV files.
+//
+//   heed train --task copy --steps 500 --out runs/copy
+//   heed translate --model runs/copy "3 1 4 1 5"
+//   heed eval --model runs/copy --test data/test.tsv --beam 4
+//   heed tasks
+//   heed task dates --out data/dates
+//
+// Every mistake ends the same way: one line "heed: error: ..." on stderr and a non-zero exit
+// status: 2 for a wrong command line (unknown command or option, a value out of range), 1 for a
+// failure while running (a missing file, a malformed model directory, training that diverged).
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "commands.h"
+#include "heed/core/error.h"
+#include "usage.h"
+
+namespace {
+
+constexpr int kRuntimeFailure = 1, kUsageFailure = 2;
+
+// One line, whatever the message holds.
+void report_error(std::string_view message) {
+  std::string line(message);
+  for (char& c : line)
+    if (c == '\n' || c == '\r') c = ' ';
+  std::fprintf(stderr, "heed: error: %s\n", line.c_str());
+}
+
+struct Command {
+  const char* name;
+  const char* description;
+  heed::cli::Runner (*add)(CLI::App&);
+};
+
+constexpr Command kCommands[] = {
+    {"train", "train a translation model on a toy task or on TSV files", heed::cli::add_train_command},
+    {"translate", "translate sentences with a trained model", heed::cli::add_translate_command},
+    {"eval", "score a trained model on a TSV test set", heed::cli::add_eval_command},
+    {"tasks", "list the built-in toy tasks", heed::cli::add_tasks_command},
+    {"task", "write a toy task's train/valid/test splits as TSV files", heed::cli::add_task_command},
+};
+
+std::string command_names() {
+  std::string names;
+  for (const Command& command : kCommands) names += std::string(names.empty() ? "" : ", ") + command.name;
+  return names;
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"heed: train translation models and translate with them (a C++20 deep-learning framework)", "heed"};
+  app.require_subcommand(1);
+  std::vector<std::pair<CLI::App*, heed::cli::Runner>> runners;
+  for (const Command& command : kCommands) {
+    CLI::App* sub = app.add_subcommand(command.name, command.description);
+    runners.emplace_back(sub, command.add(*sub));
+  }
+
+  if (argc < 2) throw heed::cli::UsageError(fmt::format("no command given (commands: {}; see heed --help)", command_names()));
+  const std::string_view first = argv[1];
+  if (!first.starts_with("-")) {
+    bool known = false;
+    for (const Command& command : kCommands) known = known || first == command.name;
+    heed::cli::require(known, "unknown command '{}' (commands: {}; see heed --help)", first, command_names());
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version: printed, success
+    throw heed::cli::UsageError(e.what());
+  }
+  for (auto& [sub, runner] : runners)
+    if (sub->parsed()) return runner();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const heed::cli::UsageError& e) {
+    report_error(e.what());
+    return kUsageFailure;
+  } catch (const heed::Error& e) {
+    report_error(e.what());
+    return kRuntimeFailure;
+  } catch (const std::exception& e) {
+    report_error(e.what());
+    return kRuntimeFailure;
+  } catch (...) {
+    report_error("an unknown failure");
+    return kRuntimeFailure;
+  }
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The `heed` command from the outside: every misuse ends with exactly one line "heed: error: ..."
+# on stderr and the documented exit status (2 for a wrong command line, 1 for a failure while
+# running), never a crash; then a tiny run end to end: heed task, heed train on the copy task,
+# heed translate (arguments, stdin, attention SVG) and heed eval, checking every promised file.
+#
+#   tests/cli/check_cli.sh build/bin/heed          (ctest runs it as the test "cli")
+set -u
+HEED=${1:?usage: check_cli.sh PATH_TO_HEED}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/heed_cli_test.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+failures=0
+
+fail() {
+  echo "FAIL: $*"
+  failures=$((failures + 1))
+}
+
+# expect_error STATUS PATTERN ARGS...: heed ARGS exits with STATUS and prints one stderr line
+# "heed: error: ..." matching PATTERN (an extended regular expression).
+expect_error() {
+  local status=$1 pattern=$2
+  shift 2
+  "$HEED" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
+  local got=$?
+  local lines
+  lines=$(wc -l <"$WORK/err")
+  if [ "$got" -ne "$status" ]; then
+    fail "heed $* exited with $got, expected $status; stderr: $(head -c 400 "$WORK/err")"
+  elif [ "$lines" -ne 1 ]; then
+    fail "heed $* wrote $lines lines to stderr, expected 1: $(head -c 400 "$WORK/err")"
+  elif ! grep -Eq "^heed: error: .*($pattern)" "$WORK/err"; then
+    fail "heed $*: stderr '$(cat "$WORK/err")' does not match 'heed: error: ...$pattern'"
+  fi
+}
+
+# expect_ok ARGS...: heed ARGS succeeds (stdout in $WORK/out).
+expect_ok() {
+  if ! "$HEED" "$@" >"$WORK/out" 2>"$WORK/err"; then
+    fail "heed $* failed: $(head -c 600 "$WORK/err")"
+    return 1
+  fi
+}
+
+expect_file() {
+  [ -s "$1" ] || fail "$1 is missing or empty"
+}
+
+# ---- misuse ----
+printf 'a b\tb a\nno tab here\n' >"$WORK/bad.tsv"
+printf 'a b\tb a\n' >"$WORK/one.tsv"
+mkdir -p "$WORK/half_model"
+echo '{}' >"$WORK/half_model/config.json"
+
+expect_error 2 "no command" 
+expect_error 2 "unknown command 'frobnicate'" frobnicate
+expect_error 2 "not expected|--frobnicate" train --task copy --frobnicate --out "$WORK/x"
+expect_error 1 "nosuch" train --task nosuch --out "$WORK/x"
+expect_error 2 "--task NAME, or --train" train --out "$WORK/x"
+expect_error 2 "--out" train --task copy
+expect_error 2 "--steps must be at least 1" train --task copy --steps -1 --out "$WORK/x"
+expect_error 2 "--steps must be at least 1" train --task copy --steps 0 --out "$WORK/x"
+expect_error 2 "steps" train --task copy --steps many --out "$WORK/x"
+expect_error 2 "--heads \(3\) must divide --d-model \(128\)" train --task copy --heads 3 --out "$WORK/x"
+expect_error 2 "--heads must be at least 1" train --task copy --heads 0 --out "$WORK/x"
+expect_error 2 "--heads does not apply to --model lstm" train --task copy --model lstm --heads 4 --out "$WORK/x"
+expect_error 2 "--hidden does not apply" train --task copy --hidden 64 --out "$WORK/x"
+expect_error 2 "--model" train --task copy --model gru --out "$WORK/x"
+expect_error 2 "--beam must be at least 1" train --task copy --beam 0 --out "$WORK/x"
+expect_error 2 "--lr must be positive" train --task copy --lr 0 --out "$WORK/x"
+expect_error 2 "--dropout must be in" train --task copy --dropout 1.5 --out "$WORK/x"
+expect_error 2 "--label-smoothing" train --task copy --label-smoothing -0.1 --out "$WORK/x"
+expect_error 2 "--eval-every must be >= 0" train --task copy --eval-every -3 --out "$WORK/x"
+expect_error 2 "--task cannot be combined" train --task copy --train "$WORK/one.tsv" --out "$WORK/x"
+expect_error 2 "missing.tsv: no such file" train --train "$WORK/missing.tsv" --valid "$WORK/one.tsv" --out "$WORK/x"
+expect_error 1 "bad.tsv:2" train --train "$WORK/bad.tsv" --valid "$WORK/one.tsv" --out "$WORK/x"
+expect_error 2 "--model" translate "a b"
+expect_error 1 "no such directory" translate --model "$WORK/nowhere" "a b"
+expect_error 2 "--beam must be at least 1" translate --model "$WORK/half_model" --beam 0 "a b"
+expect_error 1 "model.safetensors|vocab|field" translate --model "$WORK/half_model" "a b"
+expect_error 2 "--layer needs --attention-svg" translate --model "$WORK/half_model" --layer 0 "a b"
+expect_error 2 "--test" eval --model "$WORK/half_model"
+expect_error 2 "missing.tsv: no such file" eval --model "$WORK/half_model" --test "$WORK/missing.tsv"
+expect_error 1 "no such directory" eval --model "$WORK/nowhere" --test "$WORK/one.tsv"
+expect_error 1 "nosuch" task nosuch --out "$WORK/x"
+expect_error 2 "--out" task copy
+
+if ! "$HEED" --help >"$WORK/out" 2>&1 || ! grep -q "train" "$WORK/out"; then fail "heed --help"; fi
+if ! "$HEED" train --help >"$WORK/out" 2>&1 || ! grep -q -- "--d-model" "$WORK/out"; then fail "heed train --help"; fi
+
+# ---- end to end ----
+if expect_ok tasks; then
+  grep -q "^copy " "$WORK/out" || fail "heed tasks does not list copy: $(cat "$WORK/out")"
+fi
+expect_ok task copy --out "$WORK/copy" --train-size 200 --valid-size 40 --test-size 40
+for split in train valid test; do expect_file "$WORK/copy/$split.tsv"; done
+
+RUN="$WORK/run"
+if expect_ok train --task copy --train-size 200 --valid-size 40 --test-size 40 --steps 30 --d-model 32 --heads 2 \
+    --layers 1 --ff 64 --warmup 10 --eval-every 15 --log-every 10 --clip 0 --out "$RUN"; then
+  grep -q "exact_match=" "$WORK/out" || fail "heed train printed no final score: $(tail -3 "$WORK/out")"
+  grep -q "valid at step 15" "$WORK/out" || fail "heed train printed no validation at step 15"
+  grep -q "^step 10/30" "$WORK/out" || fail "heed train printed no plain log line for step 10"
+fi
+for file in model.safetensors config.json vocab.src.txt vocab.tgt.txt metrics.csv training.svg; do
+  expect_file "$RUN/$file"
+done
+[ "$(head -1 "$RUN/metrics.csv" 2>/dev/null)" = "step,train_loss,lr,tokens_per_s,valid_loss,bleu,exact_match" ] ||
+  fail "metrics.csv header"
+
+SOURCE=$(head -1 "$WORK/copy/test.tsv" | cut -f1)
+if expect_ok translate --model "$RUN" "$SOURCE"; then
+  [ "$(wc -l <"$WORK/out")" -eq 1 ] || fail "heed translate printed $(wc -l <"$WORK/out") lines for one sentence"
+fi
+if printf '%s\n%s\n\n' "$SOURCE" "$SOURCE" | "$HEED" translate --model "$RUN" --beam 3 >"$WORK/out" 2>"$WORK/err"; then
+  [ "$(wc -l <"$WORK/out")" -eq 3 ] || fail "heed translate printed $(wc -l <"$WORK/out") lines for three stdin lines"
+else
+  fail "heed translate from stdin: $(cat "$WORK/err")"
+fi
+expect_ok translate --model "$RUN" --attention-svg "$WORK/attention.svg" "$SOURCE" && expect_file "$WORK/attention.svg"
+expect_ok translate --model "$RUN" --attention-svg "$WORK/head.svg" --layer 0 --head 1 "$SOURCE" && expect_file "$WORK/head.svg"
+grep -q "<svg" "$WORK/attention.svg" 2>/dev/null || fail "attention.svg is not SVG"
+expect_error 2 "--layer 1 is out of range" translate --model "$RUN" --attention-svg "$WORK/a.svg" --layer 1 "$SOURCE"
+expect_error 2 "--head 2 is out of range" translate --model "$RUN" --attention-svg "$WORK/a.svg" --head 2 "$SOURCE"
+if expect_ok eval --model "$RUN" --test "$WORK/copy/test.tsv" --beam 2; then
+  grep -Eq '^exact_match=[0-9]+\.[0-9]{2} bleu=[0-9]+\.[0-9]{2} token_accuracy=[0-9]+\.[0-9]{2}$' "$WORK/out" ||
+    fail "heed eval printed '$(cat "$WORK/out")'"
+fi
+
+# A model directory missing one file.
+cp -r "$RUN" "$WORK/broken"
+rm "$WORK/broken/vocab.tgt.txt"
+expect_error 1 "vocab.tgt.txt: no such file" translate --model "$WORK/broken" "$SOURCE"
+expect_error 1 "vocab.tgt.txt: no such file" eval --model "$WORK/broken" --test "$WORK/copy/test.tsv"
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "all heed command checks passed"

@@ -1,0 +1,167 @@
+// Model directories (train/model_dir.h): a saved and reloaded model translates exactly as before,
+// for both model kinds and with SentencePiece; every broken directory is an error naming the file.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "heed/train/model_dir.h"
+#include "test_util.h"
+#include "train_test_util.h"
+
+namespace heed {
+
+using testing::expect_error;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("heed_test_model_dir_" + name);
+  fs::remove_all(dir);
+  return dir;
+}
+
+void expect_same_translations(const train::Translator& a, const train::Translator& b,
+                              const std::vector<std::string>& texts) {
+  for (int64_t beam : {1, 3}) {
+    const auto x = a.translate(texts, {.beam_size = beam}), y = b.translate(texts, {.beam_size = beam});
+    for (size_t i = 0; i < texts.size(); ++i) {
+      EXPECT_EQ(x[i].text, y[i].text) << texts[i];
+      EXPECT_EQ(x[i].score, y[i].score) << texts[i];
+    }
+  }
+}
+
+nlohmann::json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+void write_text(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
+
+}  // namespace
+
+TEST(TrainModelDir, LstmRoundTripTranslatesTheSame) {
+  const auto pairs = testing::reversal_pairs(40);
+  const train::Translator translator = testing::tiny_translator(pairs, testing::tiny_lstm);
+  const fs::path dir = fresh_dir("lstm");
+  train::save_model_dir(translator, dir.string());
+  for (const char* file : {"model.safetensors", "config.json", "vocab.src.txt", "vocab.tgt.txt"})
+    EXPECT_GT(fs::file_size(dir / file), 0u) << file;
+  const train::Translator loaded = train::load_model_dir(dir.string());
+  EXPECT_FALSE(loaded.model().is_training());
+  EXPECT_EQ(train::describe(train::config_of(loaded.model())), train::describe(train::config_of(translator.model())));
+  EXPECT_EQ(loaded.source().vocab.tokens(), translator.source().vocab.tokens());
+  EXPECT_EQ(loaded.target().vocab.tokens(), translator.target().vocab.tokens());
+  EXPECT_EQ(read_json(dir / "config.json")["model"]["kind"], "lstm");
+  expect_same_translations(translator, loaded, {"a b c", "f e d c b", "a"});
+  fs::remove_all(dir);
+}
+
+TEST(TrainModelDir, TransformerRoundTripKeepsEveryConfigField) {
+  const auto pairs = testing::reversal_pairs(40);
+  const train::Translator translator = testing::tiny_translator(pairs, [](int64_t s, int64_t t) {
+    models::TransformerConfig c = testing::tiny_transformer(s, t);
+    c.norm_first = false;
+    c.positions = models::PositionalEncoding::Learned;
+    c.activation = nn::Activation::GELU;
+    c.tie_output = true;
+    c.max_length = 64;
+    return c;
+  });
+  const fs::path dir = fresh_dir("transformer");
+  train::save_model_dir(translator, dir.string());
+  const train::Translator loaded = train::load_model_dir(dir.string());
+  const auto a = std::get<models::TransformerConfig>(train::config_of(translator.model()));
+  const auto b = std::get<models::TransformerConfig>(train::config_of(loaded.model()));
+  EXPECT_EQ(b.num_decoder_layers, 2);
+  EXPECT_EQ(b.norm_first, a.norm_first);
+  EXPECT_EQ(b.positions, a.positions);
+  EXPECT_EQ(b.activation, a.activation);
+  EXPECT_EQ(b.tie_output, a.tie_output);
+  EXPECT_EQ(b.max_length, a.max_length);
+  EXPECT_EQ(b.dropout, a.dropout);
+  expect_same_translations(translator, loaded, {"a b c", "f e d c b", "a"});
+  fs::remove_all(dir);
+}
+
+TEST(TrainModelDir, SentencePieceModelsTravelWithTheModel) {
+  const auto pairs = testing::reversal_pairs(200);
+  const fs::path scratch = fresh_dir("spm_scratch"), dir = fresh_dir("spm");
+  fs::create_directories(scratch);
+  train::TextSideOptions options;
+  options.tokenizer = "sentencepiece";
+  options.sentencepiece.vocab_size = 20;
+  options.sentencepiece_model = (scratch / "src.model").string();
+  train::TextSide source = train::build_text_side(train::sources_of(pairs), options);
+  options.sentencepiece_model = (scratch / "tgt.model").string();
+  train::TextSide target = train::build_text_side(train::targets_of(pairs), options);
+  manual_seed(5);
+  const train::Translator translator(train::make_model(testing::tiny_lstm(source.vocab.size(), target.vocab.size())),
+                                     source, target);
+  train::save_model_dir(translator, dir.string());
+  fs::remove_all(scratch);  // the directory must not depend on the original model files
+  EXPECT_GT(fs::file_size(dir / "spm.src.model"), 0u);
+  EXPECT_GT(fs::file_size(dir / "spm.tgt.model"), 0u);
+  const train::Translator loaded = train::load_model_dir(dir.string());
+  EXPECT_EQ(loaded.source().tokenizer->kind(), "sentencepiece");
+  EXPECT_EQ(loaded.source().tokenize("a b c d"), translator.source().tokenize("a b c d"));
+  expect_same_translations(translator, loaded, {"a b c", "f e d c b"});
+  fs::remove_all(dir);
+}
+
+TEST(TrainModelDir, EveryBrokenDirectoryIsAnErrorNamingTheFile) {
+  const auto pairs = testing::reversal_pairs(20);
+  const train::Translator translator = testing::tiny_translator(pairs, testing::tiny_lstm);
+  const fs::path dir = fresh_dir("broken");
+  const std::string d = dir.string();
+  expect_error([&] { train::load_model_dir(d); }, {"load_model_dir", "no such directory"});
+  auto fresh = [&] {
+    fs::remove_all(dir);
+    train::save_model_dir(translator, d);
+  };
+  const nlohmann::json good = (fresh(), read_json(dir / "config.json"));
+  struct Case {
+    std::function<void()> damage;
+    std::vector<const char*> expected;
+  };
+  auto edit = [&](std::function<void(nlohmann::json&)> change) {
+    return [&, change] {
+      nlohmann::json json = good;
+      change(json);
+      write_text(dir / "config.json", json.dump());
+    };
+  };
+  const std::vector<Case> cases = {
+      {[&] { fs::remove(dir / "config.json"); }, {"config.json", "no such file"}},
+      {[&] { fs::remove(dir / "model.safetensors"); }, {"model.safetensors", "no such file"}},
+      {[&] { fs::remove(dir / "vocab.src.txt"); }, {"vocab.src.txt", "no such file"}},
+      {[&] { write_text(dir / "config.json", "{\"format\": \"heed-model\", "); }, {"config.json", "malformed JSON"}},
+      {edit([](auto& j) { j["model"].erase("hidden_size"); }), {"config.json", "model.hidden_size", "missing"}},
+      {edit([](auto& j) { j["model"]["num_layers"] = "two"; }), {"config.json", "model.num_layers", "wrong type"}},
+      {edit([](auto& j) { j["model"]["kind"] = "gru"; }), {"config.json", "model.kind", "gru"}},
+      {edit([](auto& j) { j["source"]["tokenizer"] = "bytes"; }), {"config.json", "source.tokenizer"}},
+      {edit([](auto& j) { j["version"] = 99; }), {"config.json", "version 99"}},
+      {edit([](auto& j) { j["model"]["source_vocab_size"] = 1000; }), {"vocab.src.txt", "1000"}},
+      {edit([](auto& j) { j["model"]["hidden_size"] = 64; }), {"model.safetensors"}},
+      {[&] { write_text(dir / "model.safetensors", "garbage"); }, {"model.safetensors"}},
+      {[&] { write_text(dir / "vocab.tgt.txt", "a\nb\n"); }, {"vocab.tgt.txt"}},
+  };
+  for (const Case& c : cases) {
+    fresh();
+    c.damage();
+    try {
+      train::load_model_dir(d);
+      ADD_FAILURE() << "expected an error mentioning " << c.expected.front();
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      for (const char* part : c.expected) EXPECT_NE(message.find(part), std::string::npos) << message;
+    }
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace heed

@@ -1,0 +1,44 @@
+// A model directory: everything needed to translate with a trained model, in one folder.
+//
+//   model.safetensors   the weights (nn::save: written to a temporary file, then renamed)
+//   config.json         the model's kind and every field of its configuration, each side's
+//                       tokenizer and vocabulary file, the special ids:
+//                         {"format": "heed-model", "version": 1,
+//                          "model": {"kind": "transformer", "d_model": 128, ...},
+//                          "source": {"tokenizer": "words", "vocab": "vocab.src.txt"},
+//                          "target": {"tokenizer": "sentencepiece", "vocab": "vocab.tgt.txt",
+//                                     "sentencepiece_model": "spm.tgt.model"},
+//                          "special_ids": {"pad": 0, "bos": 1, "eos": 2, "unk": 3}}
+//   vocab.src.txt, vocab.tgt.txt    the vocabularies (data::Vocab::save)
+//   spm.src.model, spm.tgt.model    the SentencePiece models, for sides that use one
+//
+//   train::save_model_dir(translator, "out/");
+//   train::Translator loaded = train::load_model_dir("out/");
+//
+// Loading checks everything before returning: a missing or malformed file, a missing or mistyped
+// field, vocabularies that do not fit the configuration, weights that do not fit the model — each
+// is a heed::Error naming the file.
+#pragma once
+
+#include <string>
+
+#include "heed/train/translator.h"
+
+namespace heed::train {
+
+inline constexpr const char* kWeightsFile = "model.safetensors";
+inline constexpr const char* kConfigFile = "config.json";
+inline constexpr const char* kSourceVocabFile = "vocab.src.txt";
+inline constexpr const char* kTargetVocabFile = "vocab.tgt.txt";
+inline constexpr const char* kSourceSentencePieceFile = "spm.src.model";
+inline constexpr const char* kTargetSentencePieceFile = "spm.tgt.model";
+
+// Creates `dir` if needed and writes every file. The model must be a Transformer or an
+// LSTMSeq2Seq (train/model_config.h). A SentencePiece side's model file is copied in unless it
+// already is the directory's spm.*.model.
+void save_model_dir(const Translator& translator, const std::string& dir);
+
+// The translator of a saved model, its model in evaluation mode.
+Translator load_model_dir(const std::string& dir);
+
+}  // namespace heed::train

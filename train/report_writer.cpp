@@ -1,0 +1,22 @@
+// ReportWriter: metrics.csv and training.svg after each validation and at the end.
+#include "heed/train/report_writer.h"
+
+#include <filesystem>
+
+#include "heed/train/atomic_write.h"
+#include "heed/train/metrics_csv.h"
+#include "heed/train/plots.h"
+
+namespace heed::train {
+
+void ReportWriter::write(const TrainHistory& history) const {
+  const std::filesystem::path dir(dir_);
+  write_metrics_csv(history, (dir / kMetricsFile).string());
+  write_file_atomic((dir / kTrainingPlotFile).string(), training_svg(history));
+}
+
+void ReportWriter::on_validation(const ValidationRecord& /*record*/, const TrainHistory& so_far) { write(so_far); }
+
+void ReportWriter::on_end(const TrainHistory& history) { write(history); }
+
+}  // namespace heed::train

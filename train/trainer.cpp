@@ -1,0 +1,193 @@
+// train::Trainer: batches -> forward -> cross-entropy -> backward -> clip -> AdamW -> schedule,
+// with periodic records and validations.
+#include "heed/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include "heed/core/autograd.h"
+#include "heed/core/error.h"
+#include "heed/core/random.h"
+#include "heed/data/batch.h"
+#include "heed/data/metrics.h"
+#include "heed/ops/loss.h"
+#include "heed/ops/shape.h"
+#include "heed/optim/adam.h"
+#include "heed/optim/clip.h"
+#include "heed/optim/schedule.h"
+#include "heed/train/eval_mode.h"
+
+namespace heed::train {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::unique_ptr<optim::Schedule> make_schedule(optim::Optimizer& optimizer, const TrainOptions& options) {
+  if (options.schedule == LrSchedule::WarmupCosine)
+    return std::make_unique<optim::WarmupCosineSchedule>(
+        optimizer, optim::WarmupCosineOptions{.base_lr = options.lr, .warmup_steps = options.warmup,
+                                              .total_steps = options.steps, .min_lr = options.min_lr});
+  // Noam's formula with d_model = 1 peaks at factor / √warmup: factor = lr·√warmup peaks at lr.
+  return std::make_unique<optim::NoamSchedule>(
+      optimizer, optim::NoamOptions{.d_model = 1, .warmup_steps = options.warmup,
+                                    .factor = options.lr * std::sqrt(static_cast<double>(options.warmup))});
+}
+
+// Cross-entropy of logits (B, T, V) against targets (B, T), padding ignored.
+Tensor sequence_loss(const Tensor& logits, const Tensor& targets, int64_t pad, float label_smoothing,
+                     ops::Reduction reduction) {
+  const int64_t rows = logits.size(0) * logits.size(1);
+  return ops::cross_entropy(ops::reshape(logits, {rows, logits.size(2)}), ops::reshape(targets, {rows}),
+                            {.ignore_index = pad, .label_smoothing = label_smoothing, .reduction = reduction});
+}
+
+// Sums over the updates since the last StepRecord.
+struct Interval {
+  double loss_sum = 0;        // loss · target tokens
+  int64_t target_tokens = 0;
+  int64_t tokens = 0;         // source + target
+  double train_seconds = 0;   // time spent in updates (validations excluded)
+};
+
+}  // namespace
+
+void validate(const TrainOptions& o) {
+  auto check = [](bool ok, const std::string& message) { HEED_CHECK(ok, "TrainOptions", "{}", message); };
+  check(o.steps >= 1, fmt::format("steps must be at least 1 (got {})", o.steps));
+  check(o.max_tokens >= 1, fmt::format("max_tokens must be at least 1 (got {})", o.max_tokens));
+  check(std::isfinite(o.lr) && o.lr > 0, fmt::format("lr must be positive (got {})", o.lr));
+  check(o.warmup >= (o.schedule == LrSchedule::InverseSqrt ? 1 : 0),
+        fmt::format("warmup must be at least {} (got {})", o.schedule == LrSchedule::InverseSqrt ? 1 : 0, o.warmup));
+  check(o.schedule == LrSchedule::InverseSqrt || o.warmup < o.steps,
+        fmt::format("warmup ({}) must be below steps ({}) for the cosine schedule", o.warmup, o.steps));
+  check(o.min_lr >= 0 && o.min_lr <= o.lr, fmt::format("min_lr must be in [0, lr] (got {})", o.min_lr));
+  for (float beta : o.betas) check(beta >= 0 && beta < 1, fmt::format("betas must be in [0, 1) (got {})", beta));
+  check(o.eps > 0, fmt::format("eps must be positive (got {})", o.eps));
+  check(o.weight_decay >= 0, fmt::format("weight_decay must be >= 0 (got {})", o.weight_decay));
+  check(o.label_smoothing >= 0 && o.label_smoothing < 1,
+        fmt::format("label_smoothing must be in [0, 1) (got {})", o.label_smoothing));
+  check(o.clip_norm >= 0, fmt::format("clip_norm must be >= 0 (got {})", o.clip_norm));
+  check(o.log_every >= 1, fmt::format("log_every must be at least 1 (got {})", o.log_every));
+  check(o.eval_every >= 0, fmt::format("eval_every must be >= 0 (got {})", o.eval_every));
+  check(o.eval_sentences >= 0, fmt::format("eval_sentences must be >= 0 (got {})", o.eval_sentences));
+  check(o.eval_decode.beam_size >= 1, fmt::format("the beam size must be at least 1 (got {})", o.eval_decode.beam_size));
+}
+
+Trainer::Trainer(const Translator& translator, TrainOptions options)
+    : translator_(translator), options_(std::move(options)) {
+  validate(options_);
+}
+
+TrainHistory Trainer::fit(const std::vector<data::SentencePair>& train, const std::vector<data::SentencePair>& valid) {
+  HEED_CHECK(!train.empty(), "Trainer::fit", "no training pairs");
+  models::Seq2Seq& model = translator_.model();
+  const int64_t pad = model.special_ids().pad;
+  manual_seed(options_.seed);
+  data::Batcher batcher(translator_.encode(train), {.max_tokens = options_.max_tokens, .shuffle = true, .seed = options_.seed});
+  const std::vector<Tensor> parameters = model.parameters();
+  optim::AdamW optimizer(parameters, {.lr = options_.lr, .betas = options_.betas, .eps = options_.eps,
+                                      .weight_decay = options_.weight_decay});
+  std::unique_ptr<optim::Schedule> schedule = make_schedule(optimizer, options_);
+  // Without clipping the norm is still measured (for the records): no finite norm exceeds the largest float.
+  const float max_norm = options_.clip_norm > 0 ? options_.clip_norm : std::numeric_limits<float>::max();
+
+  for (TrainObserver* observer : observers_) observer->on_start(options_, static_cast<int64_t>(train.size()));
+  TrainHistory history;
+  Interval interval;
+  const Clock::time_point start = Clock::now();
+  model.train();
+  int64_t step = 0;
+  for (int64_t epoch = 0; step < options_.steps; ++epoch) {
+    for (const data::Batch& batch : batcher.epoch(epoch)) {
+      if (step == options_.steps) break;
+      const Clock::time_point update_start = Clock::now();
+      Tensor logits = model.forward(batch.src, batch.tgt_in);  // (B, T, V)
+      Tensor loss = sequence_loss(logits, batch.tgt_out, pad, options_.label_smoothing, ops::Reduction::Mean);
+      optimizer.zero_grad();
+      loss.backward();
+      const float norm = optim::clip_grad_norm(parameters, max_norm);
+      HEED_CHECK(std::isfinite(norm), "Trainer::fit",
+                 "update {}: the gradient norm is {}: training diverged (lower the learning rate)", step + 1, norm);
+      const float lr = optimizer.lr();
+      optimizer.step();
+      schedule->step();
+      ++step;
+      interval.loss_sum += static_cast<double>(loss.item()) * static_cast<double>(batch.target_tokens);
+      interval.target_tokens += batch.target_tokens;
+      interval.tokens += batch.source_tokens + batch.target_tokens;
+      interval.train_seconds += seconds_since(update_start);
+
+      StepRecord record{
+          .step = step, .total_steps = options_.steps, .epoch = epoch,
+          .loss = interval.target_tokens > 0 ? interval.loss_sum / static_cast<double>(interval.target_tokens) : 0,
+          .lr = lr, .grad_norm = norm,
+          .tokens_per_second = interval.train_seconds > 0 ? static_cast<double>(interval.tokens) / interval.train_seconds : 0,
+          .elapsed_seconds = seconds_since(start)};
+      for (TrainObserver* observer : observers_) observer->on_step(record);
+      if (step % options_.log_every == 0 || step == options_.steps) {
+        history.steps.push_back(record);
+        for (TrainObserver* observer : observers_) observer->on_log(record);
+        interval = {};
+      }
+      const bool validate_now = (options_.eval_every > 0 && step % options_.eval_every == 0) || step == options_.steps;
+      if (validate_now && !valid.empty()) {
+        history.validations.push_back(validate_on(valid, step));
+        for (TrainObserver* observer : observers_) observer->on_validation(history.validations.back(), history);
+      }
+    }
+  }
+  model.eval();
+  history.seconds = seconds_since(start);
+  for (TrainObserver* observer : observers_) observer->on_end(history);
+  return history;
+}
+
+ValidationRecord Trainer::validate_on(const std::vector<data::SentencePair>& valid, int64_t step) const {
+  HEED_CHECK(!valid.empty(), "Trainer::validate_on", "no validation pairs");
+  const Clock::time_point start = Clock::now();
+  models::Seq2Seq& model = translator_.model();
+  ValidationRecord record{.step = step};
+  {
+    EvalModeGuard eval_mode(model);
+    NoGradGuard no_grad;
+    data::Batcher batcher(translator_.encode(valid), {.max_tokens = options_.max_tokens, .shuffle = false});
+    double nll = 0;
+    int64_t tokens = 0;
+    for (const data::Batch& batch : batcher.epoch(0)) {
+      Tensor logits = model.forward(batch.src, batch.tgt_in);  // (B, T, V)
+      nll += sequence_loss(logits, batch.tgt_out, model.special_ids().pad, 0.0f, ops::Reduction::Sum).item();
+      tokens += batch.target_tokens;
+    }
+    record.loss = tokens > 0 ? nll / static_cast<double>(tokens) : 0;
+    record.perplexity = data::perplexity(nll, tokens);
+  }
+  const size_t scored = options_.eval_sentences > 0
+                            ? std::min(valid.size(), static_cast<size_t>(options_.eval_sentences))
+                            : valid.size();
+  const std::vector<data::SentencePair> subset(valid.begin(), valid.begin() + static_cast<std::ptrdiff_t>(scored));
+  const EvalScores scores = translator_.evaluate(subset, options_.eval_decode);
+  record.bleu = scores.bleu;
+  record.exact_match = scores.exact_match;
+  record.token_accuracy = scores.token_accuracy;
+  record.sentences = scores.count;
+
+  const size_t samples = std::min<size_t>(2, valid.size());
+  std::vector<std::string> sources;
+  for (size_t i = 0; i < samples; ++i) sources.push_back(valid[i].first);
+  models::DecodeOptions decode = options_.eval_decode;
+  decode.need_attention = false;
+  const std::vector<Translation> translations = translator_.translate(sources, decode);
+  for (size_t i = 0; i < samples; ++i)
+    record.samples.push_back({.source = valid[i].first, .reference = valid[i].second, .hypothesis = translations[i].text});
+  record.seconds = seconds_since(start);
+  return record;
+}
+
+}  // namespace heed::train

@@ -1,0 +1,91 @@
+// train::Trainer: the training loop for translation models.
+//
+//   train::Trainer trainer(translator, {.steps = 2000, .lr = 1e-3, .warmup = 200});
+//   trainer.add_observer(progress);                        // e.g. train::ProgressPrinter
+//   train::TrainHistory history = trainer.fit(train_pairs, valid_pairs);
+//
+// Each update: the next batch of about max_tokens tokens (data::Batcher, epoch after epoch, each
+// shuffled from the seed) -> model.forward(src, tgt_in) -> cross-entropy against tgt_out with
+// padding ignored and label smoothing -> backward -> gradient clipping -> AdamW step -> learning
+// rate schedule. Every log_every updates a StepRecord; every eval_every updates (and after the
+// last) a validation: teacher-forced loss and perplexity on the validation pairs, BLEU, exact match
+// and token accuracy of the first eval_sentences decoded, and two sample translations.
+//
+// The learning rate `lr` is the peak rate, reached at update `warmup`, in both schedules:
+//   InverseSqrt   linear warmup, then lr·√(warmup / n): Noam's schedule ("Attention Is All You
+//                 Need", eq. 3) scaled to peak at lr (optim::NoamSchedule)
+//   WarmupCosine  linear warmup, then half a cosine down to min_lr at the last update
+// Training is deterministic given `seed`: the model's initial weights come from whoever built it
+// (call manual_seed(seed) before), and fit() re-seeds the generator for dropout and the batches.
+// A non-finite gradient norm stops training with a heed::Error (lower the learning rate).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "heed/train/history.h"
+#include "heed/train/translator.h"
+
+namespace heed::train {
+
+enum class LrSchedule { InverseSqrt, WarmupCosine };
+
+struct TrainOptions {
+  int64_t steps = 1000;                     // optimizer updates
+  int64_t max_tokens = 2048;                // padded source + target tokens per batch
+  float lr = 1e-3f;                         // peak learning rate
+  int64_t warmup = 200;                     // updates to reach it
+  LrSchedule schedule = LrSchedule::InverseSqrt;
+  float min_lr = 0;                         // WarmupCosine: the final rate
+  std::array<float, 2> betas = {0.9f, 0.98f};
+  float eps = 1e-9f;
+  float weight_decay = 0;                   // AdamW's decoupled decay
+  float label_smoothing = 0.1f;
+  float clip_norm = 1.0f;                   // largest gradient norm; 0: no clipping
+  int64_t log_every = 50;                   // updates between StepRecords
+  int64_t eval_every = 0;                   // updates between validations; 0: only after the last
+  int64_t eval_sentences = 200;             // validation sentences decoded for BLEU; 0: all
+  models::DecodeOptions eval_decode = {};   // decoding for validation (beam_size, ...)
+  uint64_t seed = 1;
+};
+
+// Checks every option; heed::Error naming the first bad one.
+void validate(const TrainOptions& options);
+
+// Notified as training goes; every method is optional. Observers are called in the order added.
+class TrainObserver {
+ public:
+  virtual ~TrainObserver() = default;
+  virtual void on_start(const TrainOptions& /*options*/, int64_t /*train_pairs*/) {}
+  // After every update: the StepRecord of the updates since the last logged one (for live displays).
+  virtual void on_step(const StepRecord& /*running*/) {}
+  // Every log_every updates, and after the last: the record kept in the history.
+  virtual void on_log(const StepRecord& /*record*/) {}
+  virtual void on_validation(const ValidationRecord& /*record*/, const TrainHistory& /*so_far*/) {}
+  virtual void on_end(const TrainHistory& /*history*/) {}
+};
+
+class Trainer {
+ public:
+  // The translator's model is trained in place; translator must outlive the trainer.
+  Trainer(const Translator& translator, TrainOptions options);
+
+  void add_observer(TrainObserver& observer) { observers_.push_back(&observer); }
+  const TrainOptions& options() const { return options_; }
+
+  // Trains for options.steps updates on `train`, validating on `valid` (which may be empty: then
+  // no validation). Leaves the model in evaluation mode.
+  TrainHistory fit(const std::vector<data::SentencePair>& train, const std::vector<data::SentencePair>& valid);
+
+  // The validation of fit(), on its own: loss and perplexity on every pair, scores on the first
+  // eval_sentences, the first two pairs as samples.
+  ValidationRecord validate_on(const std::vector<data::SentencePair>& valid, int64_t step) const;
+
+ private:
+  const Translator& translator_;
+  TrainOptions options_;
+  std::vector<TrainObserver*> observers_;
+};
+
+}  // namespace heed::train
