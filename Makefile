@@ -1,7 +1,7 @@
 # heed's front door: the commands README.md documents. CMake does the building; this file strings
 # together set-up (scripts/setup installs missing Debian packages), configuring, building, running.
 #
-#   make demo                  build and run examples/demo.cpp
+#   make demo                  build the heed command, train a Transformer on grammar-fr (scripts/demo)
 #   make test                  build everything, run the whole test suite
 #   make test-sanitize         the test suite under AddressSanitizer, UBSan and LeakSanitizer
 #   make bench                 build, then run every benchmark program (build/bin/bench_*)
@@ -39,8 +39,8 @@ $(SANITIZE_BUILD)/CMakeCache.txt: | setup
 	  -DHEED_BUILD_BENCH=OFF $(CONFIGURE_FLAGS)
 
 demo: $(BUILD)/CMakeCache.txt
-	cmake --build $(BUILD) --target demo -j $(JOBS)
-	$(BUILD)/bin/demo
+	cmake --build $(BUILD) --target heed_cli -j $(JOBS)
+	scripts/demo $(BUILD)
 
 test: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)

@@ -5,7 +5,8 @@
 //
 // Reading order for the curious: core/tensor.h (what a tensor is), core/autograd.h (how
 // gradients flow), ops/elementwise.cpp (an op and its backward), ops/matmul.cpp (BLAS),
-// then nn/, models/ (translation models and decoding) and data/ (text to batches, toy tasks).
+// then nn/, models/ (translation models and decoding), data/ (text to batches, toy tasks) and
+// train/ (the training loop, translating, model directories; the `heed` command in cli/ uses it).
 #pragma once
 
 #include "heed/core/allocator.h"
@@ -66,6 +67,20 @@
 #include "heed/data/batch.h"
 #include "heed/data/metrics.h"
 #include "heed/data/tasks.h"
+#include "heed/data/text_file.h"
 #include "heed/data/tokenizer.h"
 #include "heed/data/tsv.h"
 #include "heed/data/vocab.h"
+
+#include "heed/train/eval_mode.h"
+#include "heed/train/history.h"
+#include "heed/train/metrics_csv.h"
+#include "heed/train/model_config.h"
+#include "heed/train/model_dir.h"
+#include "heed/train/plots.h"
+#include "heed/train/progress.h"
+#include "heed/train/report_writer.h"
+#include "heed/train/svg.h"
+#include "heed/train/text_side.h"
+#include "heed/train/trainer.h"
+#include "heed/train/translator.h"

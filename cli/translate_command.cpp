@@ -5,7 +5,7 @@
 
 #include "commands.h"
 #include "decode_flags.h"
-#include "heed/train/atomic_write.h"
+#include "heed/data/text_file.h"
 #include "heed/train/model_config.h"
 #include "heed/train/model_dir.h"
 #include "heed/train/plots.h"
@@ -60,7 +60,7 @@ int run_translate(const TranslateFlags& f) {
     if (options.need_attention) {
       require(!translations.front().source_tokens.empty(), "--attention-svg: the first sentence is empty");
       train::Heatmap map = train::attention_heatmap(translations.front(), selection);
-      train::write_file_atomic(f.attention_svg, train::heatmap_svg(map));
+      data::write_file_atomically(f.attention_svg, train::heatmap_svg(map), "translate");
     }
     first_chunk = false;
   };

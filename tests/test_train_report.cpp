@@ -1,13 +1,10 @@
 // The training report files: SVG charts and heatmaps (train/svg.h, train/plots.h), metrics.csv
-// (train/metrics_csv.h) and atomic writes (train/atomic_write.h).
+// (train/metrics_csv.h).
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "heed/core/factories.h"
-#include "heed/train/atomic_write.h"
 #include "heed/train/metrics_csv.h"
 #include "heed/train/plots.h"
 #include "heed/train/svg.h"
@@ -60,13 +57,6 @@ size_t count(const std::string& text, const std::string& part) {
   size_t n = 0;
   for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
   return n;
-}
-
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 train::TrainHistory sample_history() {
@@ -199,18 +189,3 @@ TEST(TrainMetricsCsv, OneRowPerStepWithEmptyCellsWhereNothingWasMeasured) {
   for (const std::string& line : lines) EXPECT_EQ(std::count(line.begin(), line.end(), ','), 6) << line;
 }
 
-TEST(TrainAtomicWrite, WritesTheWholeFileOrLeavesTheOldOne) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "heed_test_atomic_write";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  const std::string path = (dir / "a.txt").string();
-  train::write_file_atomic(path, "first");
-  train::write_file_atomic(path, "second, longer");
-  EXPECT_EQ(read(path), "second, longer");
-  const std::string missing = (dir / "no" / "b.txt").string();
-  expect_error([&] { train::write_file_atomic(missing, "x"); }, {"write_file_atomic", missing.c_str()});
-  size_t files = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir)) ++files;
-  EXPECT_EQ(files, 1u);  // no temporary left behind
-  std::filesystem::remove_all(dir);
-}

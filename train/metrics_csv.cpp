@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "heed/train/atomic_write.h"
+#include "heed/data/text_file.h"
 
 namespace heed::train {
 
@@ -30,7 +30,7 @@ std::string metrics_csv(const TrainHistory& history) {
 }
 
 void write_metrics_csv(const TrainHistory& history, const std::string& path) {
-  write_file_atomic(path, metrics_csv(history));
+  data::write_file_atomically(path, metrics_csv(history), "write_metrics_csv");
 }
 
 }  // namespace heed::train

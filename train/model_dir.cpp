@@ -9,7 +9,7 @@
 
 #include "heed/core/error.h"
 #include "heed/nn/serialize.h"
-#include "heed/train/atomic_write.h"
+#include "heed/data/text_file.h"
 #include "heed/train/model_config.h"
 
 namespace heed::train {
@@ -81,7 +81,7 @@ void copy_sentencepiece_model(const TextSide& side, const fs::path& destination)
              "a SentencePiece side has no model file (TextSide::sentencepiece_model) to save");
   std::error_code error;
   if (fs::exists(destination) && fs::equivalent(side.sentencepiece_model, destination, error)) return;
-  write_file_atomic(destination.string(), read_file(side.sentencepiece_model, "save_model_dir"));
+  data::write_file_atomically(destination.string(), read_file(side.sentencepiece_model, "save_model_dir"), "save_model_dir");
 }
 
 // ---- reading ----
@@ -235,7 +235,7 @@ void save_model_dir(const Translator& translator, const std::string& dir) {
       {"special_ids",
        {{"pad", data::Vocab::pad_id}, {"bos", data::Vocab::bos_id}, {"eos", data::Vocab::eos_id}, {"unk", data::Vocab::unk_id}}}};
   // Written last: a directory with a config.json is complete.
-  write_file_atomic((root / kConfigFile).string(), json.dump(2) + "\n");
+  data::write_file_atomically((root / kConfigFile).string(), json.dump(2) + "\n", "save_model_dir");
 }
 
 Translator load_model_dir(const std::string& dir) {

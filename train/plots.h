@@ -5,9 +5,9 @@
 //   attention_heatmap  a translation's cross-attention: one row per target token (and </s> when
 //                      the translation ended), one column per source token
 //
-//   train::write_file_atomic(dir + "/training.svg", train::training_svg(history));
+//   data::write_file_atomically(dir + "/training.svg", train::training_svg(history), "my_program");
 //   auto map = train::attention_heatmap(translations[0], {});            // mean of layers, heads
-//   train::write_file_atomic("attention.svg", train::heatmap_svg(map));
+//   data::write_file_atomically("attention.svg", train::heatmap_svg(map), "my_program");
 #pragma once
 
 #include <optional>

@@ -3,7 +3,7 @@
 
 #include <filesystem>
 
-#include "heed/train/atomic_write.h"
+#include "heed/data/text_file.h"
 #include "heed/train/metrics_csv.h"
 #include "heed/train/plots.h"
 
@@ -12,7 +12,7 @@ namespace heed::train {
 void ReportWriter::write(const TrainHistory& history) const {
   const std::filesystem::path dir(dir_);
   write_metrics_csv(history, (dir / kMetricsFile).string());
-  write_file_atomic((dir / kTrainingPlotFile).string(), training_svg(history));
+  data::write_file_atomically((dir / kTrainingPlotFile).string(), training_svg(history), "write_reports");
 }
 
 void ReportWriter::on_validation(const ValidationRecord& /*record*/, const TrainHistory& so_far) { write(so_far); }

@@ -1,6 +1,6 @@
 // Dependency-free SVG drawing for training reports: line charts (with axes, ticks and a legend)
 // and labelled heatmaps. Each function returns the whole document as a string; write it with
-// train::write_file_atomic (train/atomic_write.h). train/plots.h draws heed's own plots with them.
+// data::write_file_atomically (data/text_file.h). train/plots.h draws heed's own plots with them.
 //
 //   train::Chart loss{.title = "loss", .x_label = "step", .y_label = "cross-entropy",
 //                     .series = {{.label = "train", .x = steps, .y = losses}}};

@@ -1,8 +1,8 @@
-// heed's demo: a two-layer network learns to tell apart three interleaved spirals, from raw
-// tensors and autograd (the nn and optim rooms will make this shorter). It prints the loss as it
+// A two-layer network learns to tell apart three interleaved spirals, from raw tensors and
+// autograd alone (no nn modules, no optimiser class: both written out). It prints the loss as it
 // trains, then draws the regions the network assigns to each class, with the training points.
 //
-//   make demo        (or ./build/bin/demo after a build)
+//   ./build/bin/spirals
 #include <cmath>
 #include <numbers>
 

@@ -1,0 +1,120 @@
+// The figures heed's models must reach on the built-in toy tasks, each trained from a fixed seed
+// on one thread (so the run is the same on every machine) and scored on the task's held-out test
+// split. Each test also checks that beam search scores no lower than greedy decoding, and that
+// the model translates the same after a save and load of its directory.
+//
+// A separate program (heed_targets, CTest label "targets") because these train for a minute or
+// so each: `ctest -LE targets` runs everything else. The same runs from the command line:
+//   OMP_NUM_THREADS=1 ./build/bin/heed train --task copy --d-model 64 --heads 4 --ff 256 \
+//     --layers 2 --steps 1500 --lr 2e-3 --warmup 100 --max-tokens 1024 --out runs/copy
+// (the options of each test are below; the CLI's defaults match TrainOptions').
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "heed/heed.h"
+
+namespace heed {
+namespace {
+
+struct Target {
+  std::string task;
+  std::function<train::ModelConfig(int64_t source_vocab, int64_t target_vocab)> model;
+  train::TrainOptions options;
+  double exact_match;  // at least, greedy, as a fraction
+  double bleu = 0;     // at least, 0..100
+};
+
+models::TransformerConfig transformer(int64_t source_vocab, int64_t target_vocab, int64_t d_model, int64_t ff) {
+  return {.source_vocab_size = source_vocab, .target_vocab_size = target_vocab, .d_model = d_model, .nhead = 4,
+          .num_encoder_layers = 2, .num_decoder_layers = 2, .dim_feedforward = ff};
+}
+
+models::LSTMSeq2SeqConfig lstm(int64_t source_vocab, int64_t target_vocab, int64_t embedding, int64_t hidden) {
+  return {.source_vocab_size = source_vocab, .target_vocab_size = target_vocab, .embedding_size = embedding,
+          .hidden_size = hidden};
+}
+
+train::TextSide side(const std::vector<std::string>& sentences, const std::string& tokenizer) {
+  return train::build_text_side(sentences, {.tokenizer = tokenizer});
+}
+
+// Trains on the task, checks the figures, beam against greedy, and the saved model.
+void expect_reaches(const Target& target) {
+  set_num_threads(1);
+  const data::ToyTask task = data::make_task(target.task, {.seed = 1});
+  train::TextSide source = side(train::sources_of(task.train), task.source_tokenizer);
+  train::TextSide target_side = side(train::targets_of(task.train), task.target_tokenizer);
+  manual_seed(target.options.seed);
+  train::ModelConfig config = target.model(source.vocab.size(), target_side.vocab.size());
+  train::Translator translator(train::make_model(config), std::move(source), std::move(target_side));
+  train::Trainer(translator, target.options).fit(task.train, {});
+
+  const train::EvalScores greedy = translator.evaluate(task.test);
+  const train::EvalScores beam = translator.evaluate(task.test, {.beam_size = 4});
+  std::printf("%s, %s: greedy exact match %.2f%% BLEU %.2f; beam 4 exact match %.2f%% BLEU %.2f (%lld sentences)\n",
+              target.task.c_str(), train::model_kind(config).c_str(), 100 * greedy.exact_match, greedy.bleu,
+              100 * beam.exact_match, beam.bleu, static_cast<long long>(greedy.count));
+  EXPECT_EQ(greedy.count, static_cast<int64_t>(task.test.size()));
+  EXPECT_GE(greedy.exact_match, target.exact_match);
+  EXPECT_GE(greedy.bleu, target.bleu);
+  EXPECT_GE(beam.exact_match, greedy.exact_match);
+  EXPECT_GE(beam.bleu, greedy.bleu);
+
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("heed_targets_" + target.task);
+  train::save_model_dir(translator, dir.string());
+  const train::Translator loaded = train::load_model_dir(dir.string());
+  const std::vector<std::string> sources(train::sources_of(task.test));
+  const std::vector<train::Translation> before = translator.translate(sources, {.beam_size = 4});
+  const std::vector<train::Translation> after = loaded.translate(sources, {.beam_size = 4});
+  ASSERT_EQ(before.size(), after.size());
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(before[i].text, after[i].text) << sources[i];
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Targets, TransformerCopiesEverySequence) {
+  expect_reaches({.task = "copy",
+                  .model = [](int64_t s, int64_t t) { return transformer(s, t, 64, 256); },
+                  .options = {.steps = 1500, .max_tokens = 1024, .lr = 2e-3f, .warmup = 100},
+                  .exact_match = 1.0});
+}
+
+TEST(Targets, TransformerReverses) {
+  expect_reaches({.task = "reverse",
+                  .model = [](int64_t s, int64_t t) { return transformer(s, t, 64, 256); },
+                  .options = {.steps = 1500, .max_tokens = 1024, .lr = 2e-3f, .warmup = 100},
+                  .exact_match = 0.99});
+}
+
+TEST(Targets, LstmWithAdditiveAttentionReadsDates) {
+  expect_reaches({.task = "dates",
+                  .model = [](int64_t s, int64_t t) { return lstm(s, t, 64, 128); },
+                  .options = {.steps = 800, .max_tokens = 2048, .lr = 3e-3f, .warmup = 100},
+                  .exact_match = 0.99});
+}
+
+TEST(Targets, TransformerSpellsNumbersInFrench) {
+  expect_reaches({.task = "numbers-fr",
+                  .model = [](int64_t s, int64_t t) { return transformer(s, t, 64, 256); },
+                  .options = {.steps = 1500, .max_tokens = 2048, .lr = 2e-3f, .warmup = 100},
+                  .exact_match = 0.98});
+}
+
+TEST(Targets, TransformerTranslatesGrammarFr) {
+  expect_reaches({.task = "grammar-fr",
+                  .model = [](int64_t s, int64_t t) { return transformer(s, t, 128, 512); },
+                  .options = {.steps = 600, .max_tokens = 2048, .lr = 1e-3f, .warmup = 100},
+                  .exact_match = 0.90,
+                  .bleu = 95});
+}
+
+TEST(Targets, LstmTranslatesGrammarFr) {
+  expect_reaches({.task = "grammar-fr",
+                  .model = [](int64_t s, int64_t t) { return lstm(s, t, 128, 256); },
+                  .options = {.steps = 600, .max_tokens = 2048, .lr = 3e-3f, .warmup = 100},
+                  .exact_match = 0.90,
+                  .bleu = 95});
+}
+
+}  // namespace
+}  // namespace heed
