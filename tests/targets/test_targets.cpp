@@ -6,7 +6,7 @@
 // A separate program (heed_targets, CTest label "targets") because these train for a minute or
 // so each: `ctest -LE targets` runs everything else. The same runs from the command line:
 //   OMP_NUM_THREADS=1 ./build/bin/heed train --task copy --d-model 64 --heads 4 --ff 256 \
-//     --layers 2 --steps 1500 --lr 2e-3 --warmup 100 --max-tokens 1024 --out runs/copy
+//     --layers 2 --learned-positions --steps 1500 --lr 2e-3 --warmup 100 --max-tokens 1024 --out runs/copy
 // (the options of each test are below; the CLI's defaults match TrainOptions').
 #include <gtest/gtest.h>
 
@@ -25,15 +25,18 @@ struct Target {
   double bleu = 0;     // at least, 0..100
 };
 
-models::TransformerConfig transformer(int64_t source_vocab, int64_t target_vocab, int64_t d_model, int64_t ff) {
+models::TransformerConfig transformer(int64_t source_vocab, int64_t target_vocab, int64_t d_model, int64_t ff,
+                                      models::PositionalEncoding positions = models::PositionalEncoding::Sinusoidal) {
   return {.source_vocab_size = source_vocab, .target_vocab_size = target_vocab, .d_model = d_model, .nhead = 4,
-          .num_encoder_layers = 2, .num_decoder_layers = 2, .dim_feedforward = ff};
+          .num_encoder_layers = 2, .num_decoder_layers = 2, .dim_feedforward = ff, .positions = positions};
 }
 
 models::LSTMSeq2SeqConfig lstm(int64_t source_vocab, int64_t target_vocab, int64_t embedding, int64_t hidden) {
   return {.source_vocab_size = source_vocab, .target_vocab_size = target_vocab, .embedding_size = embedding,
           .hidden_size = hidden};
 }
+
+constexpr models::PositionalEncoding kLearned = models::PositionalEncoding::Learned;
 
 train::TextSide side(const std::vector<std::string>& sentences, const std::string& tokenizer) {
   return train::build_text_side(sentences, {.tokenizer = tokenizer});
@@ -73,15 +76,18 @@ void expect_reaches(const Target& target) {
 }
 
 TEST(Targets, TransformerCopiesEverySequence) {
+  // Learned positions: with sinusoidal ones the same run stops at 99.6% (a short sequence gets
+  // one symbol too many) and needs 2000 updates for 100%.
   expect_reaches({.task = "copy",
-                  .model = [](int64_t s, int64_t t) { return transformer(s, t, 64, 256); },
+                  .model = [](int64_t s, int64_t t) { return transformer(s, t, 64, 256, kLearned); },
                   .options = {.steps = 1500, .max_tokens = 1024, .lr = 2e-3f, .warmup = 100},
                   .exact_match = 1.0});
 }
 
 TEST(Targets, TransformerReverses) {
+  // Sinusoidal positions reach 97.8% in the same run: repeated symbols ("a j j") lose one.
   expect_reaches({.task = "reverse",
-                  .model = [](int64_t s, int64_t t) { return transformer(s, t, 64, 256); },
+                  .model = [](int64_t s, int64_t t) { return transformer(s, t, 64, 256, kLearned); },
                   .options = {.steps = 1500, .max_tokens = 1024, .lr = 2e-3f, .warmup = 100},
                   .exact_match = 0.99});
 }
