@@ -1,20 +1,25 @@
 // heed train: data (a toy task or TSV files) -> tokenizers and vocabularies -> a Transformer or an
 // LSTM with attention -> train::Trainer with a progress display -> a model directory with
 // metrics.csv and training.svg -> the score on the test set (or the validation set).
+// Checkpoints go into the model directory as training goes; --resume continues the run they came
+// from; Ctrl-C saves one and exits with status 130.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "commands.h"
 #include "decode_flags.h"
 #include "heed/core/random.h"
 #include "heed/data/tasks.h"
 #include "heed/data/tsv.h"
+#include "heed/train/checkpoint_writer.h"
 #include "heed/train/model_config.h"
 #include "heed/train/model_dir.h"
 #include "heed/train/progress.h"
 #include "heed/train/report_writer.h"
 #include "heed/train/trainer.h"
+#include "interrupt.h"
 #include "usage.h"
 
 namespace heed::cli {
@@ -48,10 +53,13 @@ struct TrainFlags {
   int64_t eval_every = -1, eval_sentences = 200, log_every = 50;
   DecodeFlags decode;
   std::string out;
+  bool resume = false;
+  int64_t checkpoint_every = -1, keep_checkpoints = 2;  // checkpoint_every -1: the validation interval
   // Options that only one kind of model reads, to refuse them for the other.
   std::vector<CLI::Option*> transformer_only, lstm_only;
   CLI::Option* eval_every_option = nullptr;
   CLI::Option* warmup_option = nullptr;
+  CLI::Option* checkpoint_every_option = nullptr;
 
   // The warmup to use: --warmup, or a tenth of the steps (at least 1, at most 400).
   int64_t warmup_steps() const { return warmup_option->count() > 0 ? warmup : std::clamp<int64_t>(steps / 10, 1, 400); }
@@ -85,6 +93,9 @@ void check_flags(const TrainFlags& f) {
   require(f.eval_every_option->count() == 0 || f.eval_every >= 0, "--eval-every must be >= 0 (got {})", f.eval_every);
   require(f.eval_sentences >= 0, "--eval-sentences must be >= 0 (got {})", f.eval_sentences);
   require(f.log_every >= 1, "--log-every must be at least 1 (got {})", f.log_every);
+  require(f.checkpoint_every_option->count() == 0 || f.checkpoint_every >= 0, "--checkpoint-every must be >= 0 (got {})",
+          f.checkpoint_every);
+  require(f.keep_checkpoints >= 1, "--keep-checkpoints must be at least 1 (got {})", f.keep_checkpoints);
   for (CLI::Option* option : f.model == "lstm" ? f.transformer_only : f.lstm_only)
     require(option->count() == 0, "{} does not apply to --model {}", option->get_name(), f.model);
   if (f.model == "transformer") {
@@ -170,12 +181,45 @@ train::ModelConfig model_config(const TrainFlags& f, int64_t source_vocab, int64
 }
 
 train::TrainOptions train_options(const TrainFlags& f) {
+  const int64_t eval_every = f.eval_every >= 0 ? f.eval_every : std::max<int64_t>(1, f.steps / 10);
   return {.steps = f.steps, .max_tokens = f.max_tokens, .lr = f.lr, .warmup = f.warmup_steps(),
           .schedule = f.schedule == "cosine" ? train::LrSchedule::WarmupCosine : train::LrSchedule::InverseSqrt,
           .min_lr = 0, .betas = {0.9f, 0.98f}, .eps = 1e-9f, .weight_decay = f.weight_decay,
           .label_smoothing = f.label_smoothing, .clip_norm = f.clip, .log_every = f.log_every,
-          .eval_every = f.eval_every >= 0 ? f.eval_every : std::max<int64_t>(1, f.steps / 10),
-          .eval_sentences = f.eval_sentences, .eval_decode = f.decode.options(), .seed = static_cast<uint64_t>(f.seed)};
+          .eval_every = eval_every, .eval_sentences = f.eval_sentences, .eval_decode = f.decode.options(),
+          .checkpoint_every = f.checkpoint_every >= 0 ? f.checkpoint_every : eval_every,
+          .seed = static_cast<uint64_t>(f.seed)};
+}
+
+// A new run: fresh vocabularies and weights; the directory gets config.json and the vocabularies
+// at once (what --resume needs), and loses the checkpoints of any earlier run.
+train::Translator new_translator(const TrainFlags& f, const Corpus& corpus) {
+  train::prune_checkpoints(f.out, 0);
+  train::TextSide source = build_side(corpus.train, true, corpus.source_tokenizer, f);
+  train::TextSide target = build_side(corpus.train, false, corpus.target_tokenizer, f);
+  const train::ModelConfig config = model_config(f, source.vocab.size(), target.vocab.size());
+  manual_seed(static_cast<uint64_t>(f.seed));
+  train::Translator translator(train::make_model(config), std::move(source), std::move(target));
+  train::save_model_dir(translator, f.out);
+  return translator;
+}
+
+// --resume: the directory's model and vocabularies, checked against the options, and its latest checkpoint.
+train::Translator resumed_translator(const TrainFlags& f, const Corpus& corpus, std::optional<train::Checkpoint>& checkpoint) {
+  const std::vector<int64_t> steps = train::checkpoint_steps(f.out);
+  require(!steps.empty(), "--resume: {} holds no checkpoint-<step>.safetensors to resume from", f.out);
+  train::Translator translator = train::load_model_dir(f.out);
+  const train::ModelConfig saved = train::config_of(translator.model());
+  const train::ModelConfig asked = model_config(f, translator.source().vocab.size(), translator.target().vocab.size());
+  require(train::model_config_json(saved) == train::model_config_json(asked),
+          "--resume: the model options differ from those of the run in {} ({}); resume with the same options", f.out,
+          train::describe(saved));
+  require(translator.source().tokenizer->kind() == corpus.source_tokenizer &&
+              translator.target().tokenizer->kind() == corpus.target_tokenizer,
+          "--resume: the tokenizers differ from those of the run in {} ({} -> {})", f.out,
+          translator.source().tokenizer->kind(), translator.target().tokenizer->kind());
+  checkpoint = train::load_checkpoint(train::checkpoint_path(f.out, steps.back()));
+  return translator;
 }
 
 int run_train(TrainFlags& f) {
@@ -186,36 +230,49 @@ int run_train(TrainFlags& f) {
   require(!error && fs::is_directory(f.out), "--out {}: cannot create the directory: {}", f.out,
           error ? error.message() : "a file of that name is in the way");
 
-  train::TextSide source = build_side(corpus.train, true, corpus.source_tokenizer, f);
-  train::TextSide target = build_side(corpus.train, false, corpus.target_tokenizer, f);
-  const train::ModelConfig config = model_config(f, source.vocab.size(), target.vocab.size());
-  manual_seed(static_cast<uint64_t>(f.seed));
-  std::shared_ptr<models::Seq2Seq> model = train::make_model(config);
-  const train::Translator translator(model, std::move(source), std::move(target));
+  std::optional<train::Checkpoint> checkpoint;
+  const train::Translator translator = f.resume ? resumed_translator(f, corpus, checkpoint) : new_translator(f, corpus);
+  const train::ModelConfig config = train::config_of(translator.model());
+  const models::Seq2Seq& model = translator.model();
   const train::TrainOptions options = train_options(f);
 
   fmt::print("heed train: {}: {} training, {} validation, {} test pairs\n", corpus.description, corpus.train.size(),
              corpus.valid.size(), corpus.test.size());
   fmt::print("  tokens    {} -> {}, vocabularies of {} -> {}\n", corpus.source_tokenizer, corpus.target_tokenizer,
              translator.source().vocab.size(), translator.target().vocab.size());
-  fmt::print("  model     {}; {} parameters\n", train::describe(config), model->parameter_count());
+  fmt::print("  model     {}; {} parameters\n", train::describe(config), model.parameter_count());
   fmt::print("  training  {} steps of up to {} tokens, AdamW (betas 0.9, 0.98, weight decay {}), peak lr {} after {} "
              "warmup steps ({}), label smoothing {}, clip {}, seed {}\n",
              options.steps, options.max_tokens, options.weight_decay, options.lr, options.warmup, f.schedule,
              options.label_smoothing, options.clip_norm, options.seed);
-  fmt::print("  validate  {}, {} sentences, beam {}\n  output    {}\n",
+  fmt::print("  validate  {}, {} sentences, beam {}\n  output    {}, checkpoints {}, the last {} kept\n",
              options.eval_every > 0 ? fmt::format("every {} steps", options.eval_every) : std::string("at the end"),
              options.eval_sentences == 0 ? std::string("all") : std::to_string(options.eval_sentences),
-             options.eval_decode.beam_size, f.out);
+             options.eval_decode.beam_size, f.out,
+             options.checkpoint_every > 0 ? fmt::format("every {} steps", options.checkpoint_every) : std::string("at the end"),
+             f.keep_checkpoints);
+  if (checkpoint) fmt::print("  resume    from step {} ({})\n", checkpoint->step, train::checkpoint_path(f.out, checkpoint->step));
   std::fflush(stdout);
 
   train::Trainer trainer(translator, options);
   train::ProgressPrinter progress(stdout);
   train::ReportWriter report(f.out);
+  train::CheckpointWriter checkpoints(f.out, f.keep_checkpoints);
   trainer.add_observer(progress);
   trainer.add_observer(report);
-  trainer.fit(corpus.train, corpus.valid);
+  trainer.add_observer(checkpoints);
+  train::TrainHistory history;
+  {
+    InterruptGuard interrupt;
+    trainer.stop_on(interrupt.flag());
+    history = trainer.fit(corpus.train, corpus.valid, checkpoint ? &*checkpoint : nullptr);
+  }
   train::save_model_dir(translator, f.out);
+  if (history.stopped) {
+    fmt::print("interrupted at step {}: checkpoint saved in {}; continue with the same command and --resume\n",
+               checkpoints.last_step(), checkpoints.last_path());
+    return kInterruptedStatus;
+  }
 
   const bool on_test = !corpus.test.empty();
   const train::EvalScores scores = translator.evaluate(on_test ? corpus.test : corpus.valid, options.eval_decode);
@@ -289,6 +346,12 @@ Runner add_train_command(CLI::App& command) {
       ->capture_default_str()->group("Validation");
   f->decode.add_to(command, "Validation");
   command.add_option("--out", f->out, "the model directory to write")->required()->group("Output");
+  command.add_flag("--resume", f->resume, "continue the run in --out from its latest checkpoint (same options)")
+      ->group("Output");
+  f->checkpoint_every_option = command.add_option("--checkpoint-every", f->checkpoint_every,
+                                                  "updates between checkpoints (default: --eval-every's; 0: only at the end)")
+      ->group("Output");
+  command.add_option("--keep-checkpoints", f->keep_checkpoints, "checkpoints kept in --out")->capture_default_str()->group("Output");
   return [f] { return run_train(*f); };
 }
 

@@ -45,6 +45,7 @@ struct TrainHistory {
   std::vector<StepRecord> steps = {};
   std::vector<ValidationRecord> validations = {};
   double seconds = 0;               // the whole run
+  bool stopped = false;             // fit() stopped early at a stop request (train/trainer.h)
 };
 
 }  // namespace heed::train

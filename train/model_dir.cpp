@@ -212,6 +212,8 @@ TextSide read_side(const fs::path& dir, const Fields& fields, int64_t vocab_size
 
 }  // namespace
 
+std::string model_config_json(const ModelConfig& config) { return model_json(config).dump(); }
+
 void save_model_dir(const Translator& translator, const std::string& dir) {
   const ModelConfig config = config_of(translator.model());
   std::error_code error;

@@ -22,6 +22,7 @@
 
 #include <string>
 
+#include "heed/train/model_config.h"
 #include "heed/train/translator.h"
 
 namespace heed::train {
@@ -37,6 +38,9 @@ inline constexpr const char* kTargetSentencePieceFile = "spm.tgt.model";
 // LSTMSeq2Seq (train/model_config.h). A SentencePiece side's model file is copied in unless it
 // already is the directory's spm.*.model.
 void save_model_dir(const Translator& translator, const std::string& dir);
+
+// The "model" object of config.json for `config`, as one line of JSON: equal strings, equal configurations.
+std::string model_config_json(const ModelConfig& config);
 
 // The translator of a saved model, its model in evaluation mode.
 Translator load_model_dir(const std::string& dir);

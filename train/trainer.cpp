@@ -48,13 +48,18 @@ Tensor sequence_loss(const Tensor& logits, const Tensor& targets, int64_t pad, f
                             {.ignore_index = pad, .label_smoothing = label_smoothing, .reduction = reduction});
 }
 
-// Sums over the updates since the last StepRecord.
-struct Interval {
-  double loss_sum = 0;        // loss · target tokens
-  int64_t target_tokens = 0;
-  int64_t tokens = 0;         // source + target
-  double train_seconds = 0;   // time spent in updates (validations excluded)
-};
+// The pairs' count and FNV-1a hash: a resumed run must train on the same data in the same order.
+std::string data_fingerprint(const std::vector<data::SentencePair>& pairs) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  auto add = [&hash](char c) { hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL; };
+  for (const auto& [source, target] : pairs) {
+    for (char c : source) add(c);
+    add('\t');
+    for (char c : target) add(c);
+    add('\n');
+  }
+  return fmt::format("{} pairs, hash {:016x}", pairs.size(), hash);
+}
 
 }  // namespace
 
@@ -78,6 +83,20 @@ void validate(const TrainOptions& o) {
   check(o.eval_every >= 0, fmt::format("eval_every must be >= 0 (got {})", o.eval_every));
   check(o.eval_sentences >= 0, fmt::format("eval_sentences must be >= 0 (got {})", o.eval_sentences));
   check(o.eval_decode.beam_size >= 1, fmt::format("the beam size must be at least 1 (got {})", o.eval_decode.beam_size));
+  check(o.checkpoint_every >= 0, fmt::format("checkpoint_every must be >= 0 (got {})", o.checkpoint_every));
+}
+
+std::map<std::string, std::string> resume_settings(const TrainOptions& o) {
+  std::map<std::string, std::string> settings = {
+      {"max_tokens", fmt::format("{}", o.max_tokens)}, {"lr", fmt::format("{}", o.lr)},
+      {"warmup", fmt::format("{}", o.warmup)},
+      {"schedule", o.schedule == LrSchedule::InverseSqrt ? "inverse-sqrt" : "cosine"},
+      {"min_lr", fmt::format("{}", o.min_lr)}, {"betas", fmt::format("{}, {}", o.betas[0], o.betas[1])},
+      {"eps", fmt::format("{}", o.eps)}, {"weight_decay", fmt::format("{}", o.weight_decay)},
+      {"label_smoothing", fmt::format("{}", o.label_smoothing)}, {"clip_norm", fmt::format("{}", o.clip_norm)},
+      {"seed", fmt::format("{}", o.seed)}};
+  if (o.schedule == LrSchedule::WarmupCosine) settings["steps"] = fmt::format("{}", o.steps);
+  return settings;
 }
 
 Trainer::Trainer(const Translator& translator, TrainOptions options)
@@ -85,7 +104,8 @@ Trainer::Trainer(const Translator& translator, TrainOptions options)
   validate(options_);
 }
 
-TrainHistory Trainer::fit(const std::vector<data::SentencePair>& train, const std::vector<data::SentencePair>& valid) {
+TrainHistory Trainer::fit(const std::vector<data::SentencePair>& train, const std::vector<data::SentencePair>& valid,
+                          const Checkpoint* resume) {
   HEED_CHECK(!train.empty(), "Trainer::fit", "no training pairs");
   models::Seq2Seq& model = translator_.model();
   const int64_t pad = model.special_ids().pad;
@@ -98,15 +118,50 @@ TrainHistory Trainer::fit(const std::vector<data::SentencePair>& train, const st
   // Without clipping the norm is still measured (for the records): no finite norm exceeds the largest float.
   const float max_norm = options_.clip_norm > 0 ? options_.clip_norm : std::numeric_limits<float>::max();
 
-  for (TrainObserver* observer : observers_) observer->on_start(options_, static_cast<int64_t>(train.size()));
+  std::map<std::string, std::string> settings = resume_settings(options_);
+  settings["training data"] = data_fingerprint(train);
   TrainHistory history;
-  Interval interval;
-  const Clock::time_point start = Clock::now();
+  TrainInterval interval;
+  int64_t step = 0, epoch = 0, next = 0;  // the next batch is batcher.epoch(epoch)[next]
+  if (resume != nullptr) {
+    for (const auto& [name, value] : settings) {
+      const auto found = resume->settings.find(name);
+      HEED_CHECK(found != resume->settings.end() && found->second == value, "Trainer::fit",
+                 "the checkpoint was made with {} {}, this run has {} {}: resume with the options and data of the first run",
+                 name, found == resume->settings.end() ? "unset" : found->second, name, value);
+    }
+    model.load_state_dict(resume->model);
+    optimizer.load_state_dict(resume->optimizer);
+    schedule->load_state_dict(resume->schedule);
+    default_generator().set_state(resume->rng);
+    history = resume->history;
+    interval = resume->interval;
+    step = resume->step;
+    epoch = resume->epoch;
+    next = resume->batch;
+  }
+  const Clock::time_point start =
+      Clock::now() - std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(history.seconds));
+  auto make_checkpoint = [&](int64_t next_batch) {
+    history.seconds = seconds_since(start);
+    const Checkpoint checkpoint{.model = model.state_dict(), .optimizer = optimizer.state_dict(),
+                                .schedule = schedule->state_dict(), .rng = default_generator().state(), .step = step,
+                                .epoch = epoch, .batch = next_batch, .interval = interval, .history = history,
+                                .settings = settings};
+    for (TrainObserver* observer : observers_) observer->on_checkpoint(checkpoint);
+  };
+
+  for (TrainObserver* observer : observers_) observer->on_start(options_, static_cast<int64_t>(train.size()));
   model.train();
-  int64_t step = 0;
-  for (int64_t epoch = 0; step < options_.steps; ++epoch) {
-    for (const data::Batch& batch : batcher.epoch(epoch)) {
-      if (step == options_.steps) break;
+  for (; step < options_.steps && !history.stopped; ++epoch, next = 0) {
+    const std::vector<data::Batch> batches = batcher.epoch(epoch);
+    for (; next < static_cast<int64_t>(batches.size()) && step < options_.steps; ++next) {
+      if (stop_flag_ != nullptr && stop_flag_->load()) {
+        make_checkpoint(next);
+        history.stopped = true;
+        break;
+      }
+      const data::Batch& batch = batches[static_cast<size_t>(next)];
       const Clock::time_point update_start = Clock::now();
       Tensor logits = model.forward(batch.src, batch.tgt_in);  // (B, T, V)
       Tensor loss = sequence_loss(logits, batch.tgt_out, pad, options_.label_smoothing, ops::Reduction::Mean);
@@ -141,6 +196,8 @@ TrainHistory Trainer::fit(const std::vector<data::SentencePair>& train, const st
         history.validations.push_back(validate_on(valid, step));
         for (TrainObserver* observer : observers_) observer->on_validation(history.validations.back(), history);
       }
+      if (step == options_.steps || (options_.checkpoint_every > 0 && step % options_.checkpoint_every == 0))
+        make_checkpoint(next + 1);
     }
   }
   model.eval();

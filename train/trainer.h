@@ -18,12 +18,23 @@
 // Training is deterministic given `seed`: the model's initial weights come from whoever built it
 // (call manual_seed(seed) before), and fit() re-seeds the generator for dropout and the batches.
 // A non-finite gradient norm stops training with a heed::Error (lower the learning rate).
+//
+// Checkpoints and exact resume (train/checkpoint.h): every checkpoint_every updates, after the
+// last and when stopped, observers get a Checkpoint (train::CheckpointWriter saves them).
+// fit(train, valid, &checkpoint) goes on from one: with the same options and data, a run stopped
+// and resumed gives bit for bit the losses and weights of a run that never stopped. stop_on(flag)
+// makes fit() check the flag between updates (a signal handler may set it): once set, fit()
+// makes a checkpoint, calls on_end and returns the history with `stopped` set.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
+#include "heed/train/checkpoint.h"
 #include "heed/train/history.h"
 #include "heed/train/translator.h"
 
@@ -47,11 +58,15 @@ struct TrainOptions {
   int64_t eval_every = 0;                   // updates between validations; 0: only after the last
   int64_t eval_sentences = 200;             // validation sentences decoded for BLEU; 0: all
   models::DecodeOptions eval_decode = {};   // decoding for validation (beam_size, ...)
+  int64_t checkpoint_every = 0;             // updates between checkpoints; 0: only after the last
   uint64_t seed = 1;
 };
 
 // Checks every option; heed::Error naming the first bad one.
 void validate(const TrainOptions& options);
+// The options a resumed run must share with the run that made its checkpoint, as name -> value
+// (steps only with the cosine schedule, which depends on it; logging and validation may change).
+std::map<std::string, std::string> resume_settings(const TrainOptions& options);
 
 // Notified as training goes; every method is optional. Observers are called in the order added.
 class TrainObserver {
@@ -63,6 +78,9 @@ class TrainObserver {
   // Every log_every updates, and after the last: the record kept in the history.
   virtual void on_log(const StepRecord& /*record*/) {}
   virtual void on_validation(const ValidationRecord& /*record*/, const TrainHistory& /*so_far*/) {}
+  // Every checkpoint_every updates, when stopped and after the last update. The state dicts share
+  // storage with the model and optimizer: save or copy them before returning.
+  virtual void on_checkpoint(const Checkpoint& /*checkpoint*/) {}
   virtual void on_end(const TrainHistory& /*history*/) {}
 };
 
@@ -74,9 +92,15 @@ class Trainer {
   void add_observer(TrainObserver& observer) { observers_.push_back(&observer); }
   const TrainOptions& options() const { return options_; }
 
-  // Trains for options.steps updates on `train`, validating on `valid` (which may be empty: then
-  // no validation). Leaves the model in evaluation mode.
-  TrainHistory fit(const std::vector<data::SentencePair>& train, const std::vector<data::SentencePair>& valid);
+  // fit() stops at the first update boundary after `flag` becomes true; flag must outlive fit().
+  void stop_on(const std::atomic<bool>& flag) { stop_flag_ = &flag; }
+
+  // Trains up to options.steps updates on `train`, validating on `valid` (which may be empty: then
+  // no validation). With `resume`, goes on from that checkpoint: its settings must match these
+  // options' (else heed::Error), and its model state must fit the model. Leaves the model in
+  // evaluation mode. Checkpoints record resume_settings(options) and a fingerprint of `train`.
+  TrainHistory fit(const std::vector<data::SentencePair>& train, const std::vector<data::SentencePair>& valid,
+                   const Checkpoint* resume = nullptr);
 
   // The validation of fit(), on its own: loss and perplexity on every pair, scores on the first
   // eval_sentences, the first two pairs as samples.
@@ -86,6 +110,7 @@ class Trainer {
   const Translator& translator_;
   TrainOptions options_;
   std::vector<TrainObserver*> observers_;
+  const std::atomic<bool>* stop_flag_ = nullptr;
 };
 
 }  // namespace heed::train

@@ -2,7 +2,8 @@
 # The `heed` command from the outside: every misuse ends with exactly one line "heed: error: ..."
 # on stderr and the documented exit status (2 for a wrong command line, 1 for a failure while
 # running), never a crash; then a tiny run end to end: heed task, heed train on the copy task,
-# heed translate (arguments, stdin, attention SVG) and heed eval, checking every promised file.
+# heed translate (arguments, stdin, attention SVG) and heed eval, checking every promised file;
+# then Ctrl-C during training (exit status 130, a checkpoint) and --resume.
 #
 #   tests/cli/check_cli.sh build/bin/heed          (ctest runs it as the test "cli")
 set -u
@@ -84,6 +85,8 @@ expect_error 2 "missing.tsv: no such file" eval --model "$WORK/half_model" --tes
 expect_error 1 "no such directory" eval --model "$WORK/nowhere" --test "$WORK/one.tsv"
 expect_error 1 "nosuch" task nosuch --out "$WORK/x"
 expect_error 2 "--out" task copy
+expect_error 2 "holds no checkpoint" train --task copy --resume --out "$WORK/empty"
+expect_error 2 "--keep-checkpoints must be at least 1" train --task copy --keep-checkpoints 0 --out "$WORK/x"
 
 if ! "$HEED" --help >"$WORK/out" 2>&1 || ! grep -q "train" "$WORK/out"; then fail "heed --help"; fi
 if ! "$HEED" train --help >"$WORK/out" 2>&1 || ! grep -q -- "--d-model" "$WORK/out"; then fail "heed train --help"; fi
@@ -132,6 +135,36 @@ cp -r "$RUN" "$WORK/broken"
 rm "$WORK/broken/vocab.tgt.txt"
 expect_error 1 "vocab.tgt.txt: no such file" translate --model "$WORK/broken" "$SOURCE"
 expect_error 1 "vocab.tgt.txt: no such file" eval --model "$WORK/broken" --test "$WORK/copy/test.tsv"
+
+# ---- Ctrl-C, then --resume ----
+STOP="$WORK/stop"
+TINY=(train --task copy --train-size 200 --valid-size 20 --test-size 20 --d-model 32 --heads 2 --layers 1 --ff 64
+      --warmup 10 --eval-every 0 --log-every 1 --out "$STOP")
+"$HEED" "${TINY[@]}" --steps 100000 >"$WORK/stop.out" 2>"$WORK/stop.err" &
+pid=$!
+for _ in $(seq 1 600); do
+  grep -q "^step " "$WORK/stop.out" && break
+  sleep 0.1
+done
+kill -INT "$pid"
+wait "$pid"
+status=$?
+stopped_at=$(sed -n 's/^interrupted at step \([0-9]*\): checkpoint saved in .*--resume$/\1/p' "$WORK/stop.out")
+if [ "$status" -ne 130 ]; then
+  fail "heed train after SIGINT exited with $status, expected 130: $(tail -c 400 "$WORK/stop.err")"
+elif [ -z "$stopped_at" ]; then
+  fail "heed train after SIGINT printed no 'interrupted at step N' line: $(tail -3 "$WORK/stop.out")"
+else
+  expect_file "$STOP/checkpoint-$stopped_at.safetensors"
+  expect_error 2 "model options differ" "${TINY[@]}" --d-model 64 --steps $((stopped_at + 3)) --resume
+  expect_error 1 "made with lr 0.001, this run has lr 0.002" "${TINY[@]}" --lr 0.002 --steps $((stopped_at + 3)) --resume
+  if expect_ok "${TINY[@]}" --steps $((stopped_at + 3)) --resume; then
+    grep -q "resume    from step $stopped_at" "$WORK/out" || fail "heed train --resume did not say where it resumed"
+    grep -q "^step $((stopped_at + 3))/" "$WORK/out" || fail "heed train --resume did not reach step $((stopped_at + 3))"
+    grep -q "exact_match=" "$WORK/out" || fail "heed train --resume printed no final score"
+    expect_file "$STOP/checkpoint-$((stopped_at + 3)).safetensors"
+  fi
+fi
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"

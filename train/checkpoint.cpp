@@ -1,0 +1,151 @@
+// Checkpoints: state dicts under prefixed keys, the scalars and the history as metadata JSON.
+#include "heed/train/checkpoint.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "heed/core/error.h"
+#include "heed/nn/serialize.h"
+
+namespace heed::train {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+constexpr const char* kFormat = "heed-checkpoint";
+constexpr const char* kPrefixes[] = {"model.", "optimizer.", "schedule."};
+
+Json step_json(const StepRecord& r) {
+  return {{"step", r.step}, {"total_steps", r.total_steps}, {"epoch", r.epoch}, {"loss", r.loss}, {"lr", r.lr},
+          {"grad_norm", r.grad_norm}, {"tokens_per_second", r.tokens_per_second}, {"elapsed_seconds", r.elapsed_seconds}};
+}
+
+StepRecord step_from(const Json& j) {
+  return {.step = j.at("step"), .total_steps = j.at("total_steps"), .epoch = j.at("epoch"), .loss = j.at("loss"),
+          .lr = j.at("lr"), .grad_norm = j.at("grad_norm"), .tokens_per_second = j.at("tokens_per_second"),
+          .elapsed_seconds = j.at("elapsed_seconds")};
+}
+
+Json validation_json(const ValidationRecord& r) {
+  Json samples = Json::array();
+  for (const SampleTranslation& s : r.samples)
+    samples.push_back({{"source", s.source}, {"reference", s.reference}, {"hypothesis", s.hypothesis}});
+  return {{"step", r.step}, {"loss", r.loss}, {"perplexity", r.perplexity}, {"bleu", r.bleu},
+          {"exact_match", r.exact_match}, {"token_accuracy", r.token_accuracy}, {"sentences", r.sentences},
+          {"samples", samples}, {"seconds", r.seconds}};
+}
+
+ValidationRecord validation_from(const Json& j) {
+  ValidationRecord r{.step = j.at("step"), .loss = j.at("loss"), .perplexity = j.at("perplexity"), .bleu = j.at("bleu"),
+                     .exact_match = j.at("exact_match"), .token_accuracy = j.at("token_accuracy"),
+                     .sentences = j.at("sentences"), .samples = {}, .seconds = j.at("seconds")};
+  for (const Json& s : j.at("samples"))
+    r.samples.push_back({.source = s.at("source").get<std::string>(), .reference = s.at("reference").get<std::string>(),
+                         .hypothesis = s.at("hypothesis").get<std::string>()});
+  return r;
+}
+
+Json history_json(const TrainHistory& history) {
+  Json steps = Json::array(), validations = Json::array();
+  for (const StepRecord& r : history.steps) steps.push_back(step_json(r));
+  for (const ValidationRecord& r : history.validations) validations.push_back(validation_json(r));
+  return {{"steps", steps}, {"validations", validations}, {"seconds", history.seconds}};
+}
+
+TrainHistory history_from(const Json& j) {
+  TrainHistory history{.steps = {}, .validations = {}, .seconds = j.at("seconds")};
+  for (const Json& r : j.at("steps")) history.steps.push_back(step_from(r));
+  for (const Json& r : j.at("validations")) history.validations.push_back(validation_from(r));
+  return history;
+}
+
+const std::regex& checkpoint_name() {
+  static const std::regex name(R"(checkpoint-(\d+)\.safetensors)");
+  return name;
+}
+
+}  // namespace
+
+void save_checkpoint(const Checkpoint& c, const std::string& path) {
+  nn::StateDict state;
+  const nn::StateDict* parts[] = {&c.model, &c.optimizer, &c.schedule};
+  for (size_t i = 0; i < 3; ++i)
+    for (const auto& [name, tensor] : *parts[i]) state.emplace(kPrefixes[i] + name, tensor);
+  const Json interval = {{"loss_sum", c.interval.loss_sum}, {"target_tokens", c.interval.target_tokens},
+                         {"tokens", c.interval.tokens}, {"train_seconds", c.interval.train_seconds}};
+  const nn::Metadata metadata = {
+      {"format", kFormat}, {"step", std::to_string(c.step)}, {"epoch", std::to_string(c.epoch)},
+      {"batch", std::to_string(c.batch)}, {"rng_seed", std::to_string(c.rng.seed)},
+      {"rng_offset", std::to_string(c.rng.offset)}, {"interval", interval.dump()},
+      {"history", history_json(c.history).dump()}, {"settings", Json(c.settings).dump()}};
+  nn::save(state, path, metadata);
+}
+
+Checkpoint load_checkpoint(const std::string& path) {
+  nn::Metadata metadata;
+  nn::StateDict state = nn::load(path, &metadata);
+  auto field = [&](const char* key) -> const std::string& {
+    const auto found = metadata.find(key);
+    HEED_CHECK(found != metadata.end(), "load_checkpoint", "{}: the metadata field \"{}\" is missing", path, key);
+    return found->second;
+  };
+  HEED_CHECK(field("format") == kFormat, "load_checkpoint", "{}: not a heed checkpoint (format \"{}\")", path,
+             field("format"));
+  Checkpoint c;
+  for (auto& [name, tensor] : state) {
+    nn::StateDict* parts[] = {&c.model, &c.optimizer, &c.schedule};
+    size_t part = 0;
+    while (part < 3 && !name.starts_with(kPrefixes[part])) ++part;
+    HEED_CHECK(part < 3, "load_checkpoint", "{}: unexpected tensor \"{}\" (expected model.*, optimizer.* or schedule.*)",
+               path, name);
+    parts[part]->emplace(name.substr(std::string_view(kPrefixes[part]).size()), tensor);
+  }
+  try {
+    c.step = std::stoll(field("step"));
+    c.epoch = std::stoll(field("epoch"));
+    c.batch = std::stoll(field("batch"));
+    c.rng = {.seed = std::stoull(field("rng_seed")), .offset = std::stoull(field("rng_offset"))};
+    const Json interval = Json::parse(field("interval"));
+    c.interval = {.loss_sum = interval.at("loss_sum"), .target_tokens = interval.at("target_tokens"),
+                  .tokens = interval.at("tokens"), .train_seconds = interval.at("train_seconds")};
+    c.history = history_from(Json::parse(field("history")));
+    c.settings = Json::parse(field("settings")).get<std::map<std::string, std::string>>();
+  } catch (const std::exception& e) {  // std::stoll's and nlohmann's errors
+    throw Error(fmt::format("load_checkpoint: {}: malformed metadata: {}", path, e.what()));
+  }
+  HEED_CHECK(c.step >= 0 && c.epoch >= 0 && c.batch >= 0, "load_checkpoint",
+             "{}: negative step ({}), epoch ({}) or batch ({})", path, c.step, c.epoch, c.batch);
+  return c;
+}
+
+std::string checkpoint_path(const std::string& dir, int64_t step) {
+  return (fs::path(dir) / fmt::format("checkpoint-{}.safetensors", step)).string();
+}
+
+std::vector<int64_t> checkpoint_steps(const std::string& dir) {
+  std::vector<int64_t> steps;
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+    std::smatch match;
+    const std::string name = entry.path().filename().string();
+    if (std::regex_match(name, match, checkpoint_name())) steps.push_back(std::stoll(match[1].str()));
+  }
+  std::sort(steps.begin(), steps.end());
+  return steps;
+}
+
+void prune_checkpoints(const std::string& dir, int64_t keep) {
+  const std::vector<int64_t> steps = checkpoint_steps(dir);
+  for (size_t i = 0; i + static_cast<size_t>(std::max<int64_t>(keep, 0)) < steps.size(); ++i) {
+    std::error_code error;
+    fs::remove(checkpoint_path(dir, steps[i]), error);
+    HEED_CHECK(!error, "prune_checkpoints", "{}: cannot remove: {}", checkpoint_path(dir, steps[i]), error.message());
+  }
+}
+
+}  // namespace heed::train
