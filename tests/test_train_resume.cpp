@@ -95,7 +95,7 @@ void expect_exact_resume(MakeConfig make_config, const std::string& name) {
   const nn::StateDict expected = straight.model().state_dict(), got = second.model().state_dict();
   ASSERT_EQ(expected.size(), got.size());
   for (const auto& [key, tensor] : expected)
-    EXPECT_EQ(got.at(key).to_vector<float>(), tensor.to_vector<float>()) << key;
+    EXPECT_EQ(got.at(key).template to_vector<float>(), tensor.template to_vector<float>()) << key;
   fs::remove_all(dir);
 }
 

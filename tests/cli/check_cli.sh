@@ -156,7 +156,7 @@ elif [ -z "$stopped_at" ]; then
   fail "heed train after SIGINT printed no 'interrupted at step N' line: $(tail -3 "$WORK/stop.out")"
 else
   expect_file "$STOP/checkpoint-$stopped_at.safetensors"
-  expect_error 2 "model options differ" "${TINY[@]}" --d-model 64 --steps $((stopped_at + 3)) --resume
+  expect_error 2 "model options differ" "${TINY[@]}" --activation gelu --steps $((stopped_at + 3)) --resume
   expect_error 1 "made with lr 0.001, this run has lr 0.002" "${TINY[@]}" --lr 0.002 --steps $((stopped_at + 3)) --resume
   if expect_ok "${TINY[@]}" --steps $((stopped_at + 3)) --resume; then
     grep -q "resume    from step $stopped_at" "$WORK/out" || fail "heed train --resume did not say where it resumed"
