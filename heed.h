@@ -72,6 +72,8 @@
 #include "heed/data/tsv.h"
 #include "heed/data/vocab.h"
 
+#include "heed/train/checkpoint.h"
+#include "heed/train/checkpoint_writer.h"
 #include "heed/train/eval_mode.h"
 #include "heed/train/history.h"
 #include "heed/train/metrics_csv.h"
