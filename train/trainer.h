@@ -17,8 +17,7 @@
 //   WarmupCosine  linear warmup, then half a cosine down to min_lr at the last update
 // Training is deterministic given `seed`: the model's initial weights come from whoever built it
 // (call manual_seed(seed) before), and fit() re-seeds the generator for dropout and the batches.
-// A non-finite loss or gradient norm stops training with a heed::Error before the optimizer step
-// (train/nan_guard.h; lower the learning rate, or find the op with heed::set_detect_anomaly).
+// A non-finite gradient norm stops training with a heed::Error (lower the learning rate).
 #pragma once
 
 #include <array>
