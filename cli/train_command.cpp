@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "decode_flags.h"
+#include "heed/core/anomaly.h"
 #include "heed/core/random.h"
 #include "heed/data/tasks.h"
 #include "heed/data/tsv.h"
@@ -32,6 +33,7 @@ struct TrainFlags {
   // Data.
   std::string task, train_file, valid_file, test_file;
   bool skip_bad_lines = false;
+  bool detect_anomaly = false;  // report the first op that produces NaN or Inf
   int64_t data_seed = 1, train_size = 0, valid_size = 0, test_size = 0;
   std::string tokenizer;  // empty: the task's, or words
   int64_t vocab_size = 1000, min_frequency = 1, max_vocab = 0;
@@ -254,6 +256,7 @@ int run_train(TrainFlags& f) {
   if (checkpoint) fmt::print("  resume    from step {} ({})\n", checkpoint->step, train::checkpoint_path(f.out, checkpoint->step));
   std::fflush(stdout);
 
+  const DetectAnomalyGuard anomaly(f.detect_anomaly);
   train::Trainer trainer(translator, options);
   train::ProgressPrinter progress(stdout);
   train::ReportWriter report(f.out);
@@ -336,6 +339,8 @@ Runner add_train_command(CLI::App& command) {
   command.add_option("--label-smoothing", f->label_smoothing, "label smoothing")->capture_default_str()->group("Optimisation");
   command.add_option("--clip", f->clip, "largest gradient norm (0: no clipping)")->capture_default_str()->group("Optimisation");
   command.add_option("--weight-decay", f->weight_decay, "AdamW's decoupled weight decay")->capture_default_str()->group("Optimisation");
+  command.add_flag("--detect-anomaly", f->detect_anomaly, "stop at the first op whose output or gradient is NaN or Inf, "
+                   "naming it, its module and its shapes (slower)")->group("Optimisation");
   command.add_option("--seed", f->seed, "seed of the weights, dropout and batch order")->capture_default_str()->group("Optimisation");
 
   f->eval_every_option = command.add_option("--eval-every", f->eval_every, "updates between validations (default: a tenth of --steps; 0: only at the end)")

@@ -98,6 +98,8 @@ bool should_record(std::span<const Tensor> inputs) {
 }
 
 void attach_node(const char* op, Tensor& output, std::span<const Tensor> inputs, BackwardFn backward) {
+  const bool anomaly = detect_anomaly();
+  if (anomaly) check_forward_anomaly(op, output, inputs);
   std::vector<Edge> edges(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& input = inputs[i];
@@ -110,6 +112,7 @@ void attach_node(const char* op, Tensor& output, std::span<const Tensor> inputs,
   }
   TensorImpl& out = *output.impl();
   out.grad_fn = std::make_shared<Node>(op, std::move(edges), std::move(backward));
+  if (anomaly) out.grad_fn->module_path = anomaly_module_path();
   out.requires_grad = true;
 }
 
@@ -131,6 +134,8 @@ void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) 
              seed.shape(), root.shape());
 
   NoGradGuard no_grad;  // backward's own arithmetic is not recorded
+  AnomalyBackwardScope backward_scope;  // nor checked as forward outputs: its results are checked as gradients
+  const bool anomaly = detect_anomaly();
   if (root.is_leaf()) {
     accumulate_into_leaf(*root.impl(), seed);
     return;
@@ -160,6 +165,7 @@ void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) 
       HEED_CHECK(input_grad.shape() == edge.shape, "backward",
                  "'{}' returned a gradient of shape {} for input {} of shape {}", current.op,
                  input_grad.shape(), i, edge.shape);
+      if (anomaly) check_gradient_anomaly(current.op, current.module_path.get(), i, input_grad);
       if (edge.node)
         accumulate(edge.node->pending_grad, std::move(input_grad));
       else

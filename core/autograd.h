@@ -20,6 +20,7 @@
 #include <span>
 #include <vector>
 
+#include "heed/core/anomaly.h"
 #include "heed/core/tensor.h"
 
 namespace heed {
@@ -64,6 +65,7 @@ struct Node {
   std::vector<Edge> inputs;
   BackwardFn backward;        // empty once the graph has been freed
   Tensor pending_grad;        // sum of the gradients that reached this node in the current pass
+  std::shared_ptr<const std::string> module_path;  // anomaly mode only: the AnomalyScope it ran in
 
   Node(const char* op_name, std::vector<Edge> edges, BackwardFn fn)
       : op(op_name), inputs(std::move(edges)), backward(std::move(fn)) {}
@@ -88,26 +90,31 @@ class SavedTensor {
 // True when grad mode is on and any defined input requires grad.
 bool should_record(std::span<const Tensor> inputs);
 
-// Makes `output` the result of a recorded op: attaches a Node with an Edge per input.
+// Makes `output` the result of a recorded op: attaches a Node with an Edge per input. In anomaly
+// mode it first checks the output (check_forward_anomaly) and keeps the module path in the Node.
 void attach_node(const char* op, Tensor& output, std::span<const Tensor> inputs, BackwardFn backward);
 
 // What every differentiable op calls after computing its forward. `backward` is only turned into
-// a Node (and its captures kept) when some input requires grad.
+// a Node (and its captures kept) when some input requires grad. In anomaly mode the output is
+// checked either way, so NaN is found in inference (NoGradGuard) and on constant inputs too.
 template <class F>
 void record(const char* op, Tensor& output, std::initializer_list<Tensor> inputs, F&& backward) {
   std::span<const Tensor> span(inputs.begin(), inputs.size());
   if (should_record(span)) attach_node(op, output, span, BackwardFn(std::forward<F>(backward)));
+  else if (detect_anomaly()) check_forward_anomaly(op, output, span);
 }
 
 template <class F>
 void record(const char* op, Tensor& output, const std::vector<Tensor>& inputs, F&& backward) {
   if (should_record(inputs)) attach_node(op, output, inputs, BackwardFn(std::forward<F>(backward)));
+  else if (detect_anomaly()) check_forward_anomaly(op, output, inputs);
 }
 
 // Reverse-mode autodiff from `root`. A scalar root needs no grad_output (it defaults to 1); any
 // other root needs a grad_output of its shape. Gradients add into the leaves' .grad(): call
 // zero_grad (or set_grad(Tensor())) between steps. `retain_graph` keeps the saved tensors so
-// backward can run through the same graph again.
+// backward can run through the same graph again. In anomaly mode every gradient a node returns is
+// checked for NaN and Inf (check_gradient_anomaly).
 void backward(const Tensor& root, const Tensor& grad_output = Tensor(), bool retain_graph = false);
 
 }  // namespace heed

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "heed/core/anomaly.h"
 #include "heed/core/factories.h"
 #include "heed/ops/dropout.h"
 #include "heed/ops/elementwise.h"
@@ -126,6 +127,7 @@ LSTMDecoderState encode(const LSTMSeq2Seq& model, const Tensor& src) {
   const SourcePadding source = source_padding(src, config.special.pad);
   Tensor embedded =
       ops::dropout(model.source_embedding->forward(src), config.dropout, model.is_training());  // (B, S, E)
+  AnomalyScope scope("encoder");
   auto [memory, finals] = model.encoder->forward(embedded, {}, source.lengths);  // (B, S, H), (L·D, B, H/D)
   LSTMDecoderState state;
   state.memory = memory;  // (B, S, H)
@@ -149,14 +151,17 @@ Tensor decoder_step(const LSTMSeq2Seq& model, LSTMDecoderState& state, const Ten
   Tensor x = state.feed.defined() ? ops::cat({embedded, state.feed}, 1) : embedded;  // (N, E + H) or (N, E)
   for (size_t layer = 0; layer < state.layers.size(); ++layer) {
     if (layer > 0) x = ops::dropout(x, p, training);                           // (N, H)
+    AnomalyScope scope("decoder", static_cast<int64_t>(layer));
     state.layers[layer] = (*model.decoder)[layer].forward(x, state.layers[layer]);  // (h, c) each (N, H)
     x = state.layers[layer].h;                                                 // (N, H)
   }
   const Tensor& top = x;  // (N, H)
-  const nn::RnnAttentionOutput attended =
-      model.additive_attention
-          ? model.additive_attention->forward_projected(top, state.keys, state.memory, state.padding)
-          : model.luong_attention->forward_projected(top, state.keys, state.memory, state.padding);  // (N, H), (N, S)
+  const nn::RnnAttentionOutput attended = [&] {
+    AnomalyScope scope("attention");
+    return model.additive_attention
+               ? model.additive_attention->forward_projected(top, state.keys, state.memory, state.padding)
+               : model.luong_attention->forward_projected(top, state.keys, state.memory, state.padding);
+  }();  // (N, H), (N, S)
   Tensor combined = ops::tanh(model.combine->forward(ops::cat({attended.context, top}, 1)));  // (N, 2H) -> (N, H)
   Tensor attentional = ops::dropout(combined, p, training);                                 // (N, H)
   if (state.feed.defined()) state.feed = attentional;

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 
+#include "heed/core/anomaly.h"
 #include "heed/core/factories.h"
 #include "heed/nn/init.h"
 #include "heed/ops/index.h"
@@ -131,6 +132,7 @@ std::pair<Tensor, Tensor> Transformer::encode(const Tensor& src) const {
   check_ids(src, "Transformer", "src");
   Tensor padding = padding_mask(src, config.special.pad);                         // (B, S)
   Tensor x = embed(*source_embedding, source_positions.get(), src, 0);            // (B, S, E)
+  AnomalyScope scope("encoder");
   Tensor memory = encoder->forward(x, {.src_key_padding_mask = padding});         // (B, S, E)
   return {memory, padding};
 }
@@ -146,7 +148,10 @@ Tensor Transformer::forward(const Tensor& src, const Tensor& tgt_in) const {
              "src is {} and tgt_in is {}; expected (B, S) and (B, T) with the same B", src.shape(), tgt_in.shape());
   auto [memory, padding] = encode(src);                                      // (B, S, E), (B, S)
   Tensor x = embed(*target_embedding, target_positions.get(), tgt_in, 0);    // (B, T, E)
-  x = decoder->forward(x, memory, {.memory_key_padding_mask = padding, .tgt_is_causal = true});  // (B, T, E)
+  {
+    AnomalyScope scope("decoder");
+    x = decoder->forward(x, memory, {.memory_key_padding_mask = padding, .tgt_is_causal = true});  // (B, T, E)
+  }
   return project(x);                                                         // (B, T, V)
 }
 
@@ -170,6 +175,7 @@ StepOutput Transformer::step(DecoderState& state, const Tensor& tokens, bool nee
                    decoding->position);  // (N, 1, E)
   std::vector<Tensor> weights;           // (N, H, 1, S) per layer, with need_attention
   for (size_t i = 0; i < decoder->layers->size(); ++i) {
+    AnomalyScope scope("decoder.layers", static_cast<int64_t>(i));
     nn::DecoderLayerStepOutput layer = (*decoder->layers)[i].forward_step(x, decoding->layers[i],
                                                                           decoding->memory_padding, need_attention);
     x = layer.output;  // (N, 1, E)

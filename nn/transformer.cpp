@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "heed/core/anomaly.h"
 #include "heed/core/factories.h"
 #include "heed/nn/init.h"
 
@@ -17,8 +18,12 @@ TransformerEncoder::TransformerEncoder(int64_t num_layers, int64_t d_model, int6
 
 Tensor TransformerEncoder::forward(const Tensor& src, const TransformerEncoderArgs& args) const {
   Tensor x = src;  // (B, S, E)
-  for (const auto& layer : *layers) x = layer->forward(x, args);  // (B, S, E)
-  return norm ? norm->forward(x) : x;                              // (B, S, E)
+  for (size_t i = 0; i < layers->size(); ++i) {
+    AnomalyScope scope("layers", static_cast<int64_t>(i));
+    x = (*layers)[i].forward(x, args);  // (B, S, E)
+  }
+  AnomalyScope scope("norm");
+  return norm ? norm->forward(x) : x;  // (B, S, E)
 }
 
 TransformerDecoder::TransformerDecoder(int64_t num_layers, int64_t d_model, int64_t nhead,
@@ -31,8 +36,12 @@ TransformerDecoder::TransformerDecoder(int64_t num_layers, int64_t d_model, int6
 
 Tensor TransformerDecoder::forward(const Tensor& tgt, const Tensor& memory, const TransformerDecoderArgs& args) const {
   Tensor x = tgt;  // (B, T, E)
-  for (const auto& layer : *layers) x = layer->forward(x, memory, args);  // (B, T, E)
-  return norm ? norm->forward(x) : x;                                      // (B, T, E)
+  for (size_t i = 0; i < layers->size(); ++i) {
+    AnomalyScope scope("layers", static_cast<int64_t>(i));
+    x = (*layers)[i].forward(x, memory, args);  // (B, T, E)
+  }
+  AnomalyScope scope("norm");
+  return norm ? norm->forward(x) : x;  // (B, T, E)
 }
 
 Transformer::Transformer(TransformerOptions options) : d_model(options.d_model), nhead(options.nhead) {
@@ -52,8 +61,13 @@ Tensor Transformer::forward(const Tensor& src, const Tensor& tgt, const Transfor
                  tgt.size(2) == d_model,
              "Transformer", "src is {} and tgt is {}; expected (B, S, {}) and (B, T, {}) (batch first)", src.shape(),
              tgt.shape(), d_model, d_model);
-  Tensor memory = encoder->forward(src, {.src_mask = args.src_mask,
-                                         .src_key_padding_mask = args.src_key_padding_mask});  // (B, S, E)
+  Tensor memory;
+  {
+    AnomalyScope scope("encoder");
+    memory = encoder->forward(src, {.src_mask = args.src_mask,
+                                    .src_key_padding_mask = args.src_key_padding_mask});  // (B, S, E)
+  }
+  AnomalyScope scope("decoder");
   return decoder->forward(tgt, memory,
                           {.tgt_mask = args.tgt_mask,
                            .memory_mask = args.memory_mask,

@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "heed/core/anomaly.h"
 #include "heed/ops/elementwise.h"
 #include "heed/ops/shape.h"
 
@@ -59,6 +60,7 @@ TransformerEncoderLayer::TransformerEncoderLayer(int64_t d_model, int64_t nhead,
 
 Tensor TransformerEncoderLayer::forward(const Tensor& src, const TransformerEncoderArgs& args) const {
   auto self_attention = [&](const Tensor& x) {  // (B, S, E) -> (B, S, E)
+    AnomalyScope scope("self_attn");
     return self_attn->forward(x, x, x, {.key_padding_mask = args.src_key_padding_mask,
                                         .attn_mask = args.src_mask,
                                         .causal = args.is_causal})
@@ -96,12 +98,14 @@ TransformerDecoderLayer::TransformerDecoderLayer(int64_t d_model, int64_t nhead,
 Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
                                         const TransformerDecoderArgs& args) const {
   auto self_attention = [&](const Tensor& x) {  // (B, T, E) -> (B, T, E)
+    AnomalyScope scope("self_attn");
     return self_attn->forward(x, x, x, {.key_padding_mask = args.tgt_key_padding_mask,
                                         .attn_mask = args.tgt_mask,
                                         .causal = args.tgt_is_causal})
         .output;
   };
   auto memory_attention = [&](const Tensor& x) {  // (B, T, E), memory (B, S, E) -> (B, T, E)
+    AnomalyScope scope("multihead_attn");
     const MultiHeadAttentionArgs masks{.key_padding_mask = args.memory_key_padding_mask, .attn_mask = args.memory_mask};
     return multihead_attn->forward(x, memory, memory, masks).output;
   };
@@ -123,6 +127,7 @@ DecoderLayerStepOutput TransformerDecoderLayer::forward_step(const Tensor& x, De
              "TransformerDecoderLayer", "step input is {} for a cache of {} rows; expected (N = {}, 1, {})",
              x.shape(), rows, rows, self_attn->embed_dim);
   auto self_attention = [&](const Tensor& new_position) {  // (N, 1, E) -> (N, 1, E)
+    AnomalyScope scope("self_attn");
     auto [q, k, v] = self_attn->project_packed(new_position);  // (N, H, 1, Dh) each
     cache.self_keys = append(cache.self_keys, k);              // (N, H, t + 1, Dh)
     cache.self_values = append(cache.self_values, v);          // (N, H, t + 1, Dh)
@@ -130,6 +135,7 @@ DecoderLayerStepOutput TransformerDecoderLayer::forward_step(const Tensor& x, De
   };
   Tensor memory_weights;
   auto memory_attention = [&](const Tensor& query) {  // (N, 1, E) -> (N, 1, E)
+    AnomalyScope scope("multihead_attn");
     Tensor q = multihead_attn->project_query(query);  // (N, H, 1, Dh)
     MultiHeadAttentionOutput attended = multihead_attn->attend(
         q, cache.memory_keys, cache.memory_values,

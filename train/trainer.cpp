@@ -18,6 +18,7 @@
 #include "heed/optim/clip.h"
 #include "heed/optim/schedule.h"
 #include "heed/train/eval_mode.h"
+#include "heed/train/nan_guard.h"
 
 namespace heed::train {
 
@@ -163,10 +164,12 @@ TrainHistory Trainer::fit(const std::vector<data::SentencePair>& train, const st
       }
       const data::Batch& batch = batches[static_cast<size_t>(next)];
       const Clock::time_point update_start = Clock::now();
-      Tensor logits = model.forward(batch.src, batch.tgt_in);  // (B, T, V)
-      Tensor loss = sequence_loss(logits, batch.tgt_out, pad, options_.label_smoothing, ops::Reduction::Mean);
+      Tensor loss = checked_loss(step + 1, [&] {
+        Tensor logits = model.forward(batch.src, batch.tgt_in);  // (B, T, V)
+        return sequence_loss(logits, batch.tgt_out, pad, options_.label_smoothing, ops::Reduction::Mean);
+      });
       optimizer.zero_grad();
-      loss.backward();
+      checked_backward(loss, step + 1);
       const float norm = optim::clip_grad_norm(parameters, max_norm);
       HEED_CHECK(std::isfinite(norm), "Trainer::fit",
                  "update {}: the gradient norm is {}: training diverged (lower the learning rate)", step + 1, norm);
