@@ -18,6 +18,7 @@ sinusoidal table "positions.pe", which is a buffer here too.)
                                        model.safetensors written by this script) with
                                        DIR/torch/batch.safetensors holding PyTorch's logits on
                                        DIR's batch, for heed to load and compare.
+  torch_interop.py both DIR...         check, then from-torch (one Python start-up instead of two).
 
 Exit status 0 when every logit agrees within 1e-4 (check), 1 otherwise; each model gets one line.
 Everything runs in evaluation mode (dropout off). The safetensors files are read and written by the
@@ -304,12 +305,15 @@ def from_torch(model_dir, seed=1234):
 
 
 def main(argv):
-    if len(argv) < 3 or argv[1] not in ("check", "from-torch"):
-        print("usage: torch_interop.py check|from-torch DIR...", file=sys.stderr)
+    if len(argv) < 3 or argv[1] not in ("check", "from-torch", "both"):
+        print("usage: torch_interop.py check|from-torch|both DIR...", file=sys.stderr)
         return 2
     torch.set_num_threads(1)
-    action = check if argv[1] == "check" else from_torch
-    results = [action(d) for d in argv[2:]]
+    results = []
+    if argv[1] in ("check", "both"):
+        results += [check(d) for d in argv[2:]]
+    if argv[1] in ("from-torch", "both"):
+        results += [from_torch(d) for d in argv[2:]]
     return 0 if all(results) else 1
 
 
