@@ -9,6 +9,7 @@
 //
 //   ./build/bin/bench_soak                      # 10,000 steps
 //   ./build/bin/bench_soak --steps 3000         # shorter, still compared at step 1,000
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
   optim::Adam optimizer(model.parameters(), {.lr = 1e-4f});
   const int64_t first_token = 3;  // past pad, bos, eos: no padding anywhere
   Snapshot at_check{};
+  const auto started = std::chrono::steady_clock::now();
   for (int64_t step = 1; step <= steps; ++step) {
     {
       Tensor src = randint(first_token, kVocab, {kBatch, kLength});     // (B, S)
@@ -96,7 +98,12 @@ int main(int argc, char** argv) {
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
-      if (step % 1000 == 0) std::printf("step %6lld: loss %.4f\n", static_cast<long long>(step), loss.item<float>());
+      if (step % 100 == 0) {
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        std::printf("step %6lld: loss %.4f, %.2f s/step\n", static_cast<long long>(step), loss.item<float>(),
+                    seconds / static_cast<double>(step));
+        std::fflush(stdout);
+      }
     }
     if (step == check_at) print("check", step, at_check = snapshot());
   }
