@@ -10,6 +10,7 @@
 #pragma once
 
 #include "heed/core/allocator.h"
+#include "heed/core/anomaly.h"
 #include "heed/core/autograd.h"
 #include "heed/core/blas.h"
 #include "heed/core/error.h"
