@@ -25,7 +25,7 @@ int main() {
   Tensor k = from_vector({1.f, 0.f, 0.f, 0.f,                              // key 0
                           0.f, 1.f, 0.f, 1.f,                              // key 1: like the query
                           0.f, 0.f, 1.f, 0.f}, {1, 3, d});                 // key 2; (B, S, D)
-  Tensor v = from_vector({10.f, 0.f, 20.f, 0.f, 30.f, 0.f}, {1, 3, 2});    // (B, S, Dv): one value per key
+  Tensor v = from_vector({10.f, 0.f, 20.f, 0.f, 40.f, 0.f}, {1, 3, 2});    // (B, S, Dv): one value per key
 
   // By hand: scores_j = q·k_j / √d, weights = softmax(scores), output = Σ_j weights_j v_j.
   const std::vector<float> qv = q.to_vector(), kv = k.to_vector(), vv = v.to_vector();
