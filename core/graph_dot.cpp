@@ -45,7 +45,7 @@ class DotWriter {
         for (const Edge& edge : node->inputs) {
           const std::string producer = edge.node   ? op_id(edge.node.get(), edge.shape)
                                        : edge.leaf ? leaf_id(edge.leaf.get(), edge.shape, true)
-                                                   : constant_id(edge.shape);
+                                                   : constant_id();
           out_ += fmt::format("  {} -> {};\n", producer, consumer);
         }
       }
@@ -80,11 +80,11 @@ class DotWriter {
     return id;
   }
 
-  std::string constant_id(const Shape& shape) {
+  // An input that needs no gradient: its Edge keeps neither a handle nor a shape.
+  std::string constant_id() {
     const std::string id = next_id();
     out_ += fmt::format(
-        "  {} [shape=ellipse, style=filled, fillcolor=\"#eeeeee\", label=\"constant\\n{}\\nrequires_grad=false\"];\n",
-        id, shape_text(shape));
+        "  {} [shape=ellipse, style=filled, fillcolor=\"#eeeeee\", label=\"constant\\nrequires_grad=false\"];\n", id);
     return id;
   }
 

@@ -7,7 +7,8 @@
 //
 // One box per recorded op (its name and output shape), one ellipse per leaf that collects a
 // gradient (its name when given, shape, requires_grad=true), one grey ellipse per input that needs
-// no gradient (a constant: the graph keeps no handle to it, so each use gets its own), and arrows
+// no gradient (a constant: the graph keeps neither a handle to it nor its shape, so each use gets
+// its own, labelled "constant"), and arrows
 // in the direction data flows, from inputs to the op that reads them. A tensor used twice is one
 // node with two arrows out. The walk is iterative, so a graph 100,000 ops deep is fine.
 //

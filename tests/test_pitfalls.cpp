@@ -96,15 +96,15 @@ TEST(Pitfalls, MultiplicativeMaskPathHasGradients) {
       (std::vector<Tensor>{q, kv}), "multiplicative attention");
 }
 
-// Target prefixes of 5 tokens for 2 sources.
-const Tensor kSources = ids({3, 4, 5, 6, 7, 8, 9, 3, 0, 0}, {2, 5});
-const Tensor kTargets = ids({1, 3, 4, 5, 6, 1, 7, 8, 2, 9}, {2, 5});
+// Two sources (the second padded) and target prefixes of 5 tokens for them.
+Tensor sources() { return ids({3, 4, 5, 6, 7, 8, 9, 3, 0, 0}, {2, 5}); }
+Tensor targets() { return ids({1, 3, 4, 5, 6, 1, 7, 8, 2, 9}, {2, 5}); }
 
 // forward's logits at position t, after the target token at `later` (> t) changed.
 Tensor logits_after_changing(const Transformer& model, int64_t t, int64_t later) {
-  std::vector<int64_t> changed = kTargets.to_vector<int64_t>();
+  std::vector<int64_t> changed = targets().to_vector<int64_t>();
   for (int64_t r = 0; r < 2; ++r) changed[static_cast<size_t>(r * 5 + later)] = 10;
-  return ops::narrow(model.forward(kSources, ids(changed, {2, 5})), 1, t, 1);
+  return ops::narrow(model.forward(sources(), ids(changed, {2, 5})), 1, t, 1);
 }
 
 TEST(Pitfalls, LeakingMaskLetsLogitsSeeLaterTargets) {
@@ -112,7 +112,7 @@ TEST(Pitfalls, LeakingMaskLetsLogitsSeeLaterTargets) {
     manual_seed(9);
     Transformer model(tiny(pitfall));
     model.eval();
-    const Tensor at_1 = ops::narrow(model.forward(kSources, kTargets), 1, 1, 1);  // (2, 1, V)
+    const Tensor at_1 = ops::narrow(model.forward(sources(), targets()), 1, 1, 1);  // (2, 1, V)
     const bool leaks = !all_close(logits_after_changing(model, 1, 3), at_1, 1e-4, 1e-4);
     EXPECT_EQ(leaks, pitfall == Pitfall::LeakingCausalMask) << models::pitfall_name(pitfall);
   }
@@ -122,9 +122,9 @@ TEST(Pitfalls, LeakingMaskTrainsWhatDecodingCannotSee) {
   manual_seed(10);
   Transformer model(tiny(Pitfall::LeakingCausalMask));
   model.eval();
-  const Tensor teacher_forced = model.forward(kSources, kTargets);  // (2, 5, V)
-  auto state = model.start(kSources);
-  Tensor first = model.step(*state, ops::contiguous(ops::select(kTargets, 1, 0))).logits;  // (2, V)
+  const Tensor teacher_forced = model.forward(sources(), targets());  // (2, 5, V)
+  auto state = model.start(sources());
+  Tensor first = model.step(*state, ops::contiguous(ops::select(targets(), 1, 0))).logits;  // (2, V)
   // Step by step, position 0 sees only itself; teacher-forced, it saw the whole target.
   EXPECT_FALSE(all_close(first, ops::select(teacher_forced, 1, 0), 1e-4, 1e-4));
 }
