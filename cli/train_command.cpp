@@ -79,7 +79,7 @@ struct TrainFlags {
   float peak_lr() const {
     return has_pitfall(models::Pitfall::PostNormHighLr) && lr_option->count() == 0 ? kPitfallHighLr : lr;
   }
-  static constexpr float kPitfallHighLr = 4e-3f;
+  static constexpr float kPitfallHighLr = 1e-2f;
 };
 
 struct Corpus {
@@ -355,7 +355,7 @@ Runner add_train_command(CLI::App& command) {
   lstm(command.add_flag("--no-input-feeding", f->no_input_feeding, "without Luong's input feeding"));
 
   command.add_option("--steps", f->steps, "optimizer updates")->capture_default_str()->group("Optimisation");
-  f->lr_option = command.add_option("--lr", f->lr, "peak learning rate (--pitfall post-norm-high-lr: 0.004)")
+  f->lr_option = command.add_option("--lr", f->lr, "peak learning rate (--pitfall post-norm-high-lr: 0.01)")
       ->capture_default_str()->group("Optimisation");
   f->warmup_option = command.add_option("--warmup", f->warmup, "updates of linear warmup to the peak (default: a tenth of --steps, at most 400)")
       ->group("Optimisation");
