@@ -6,7 +6,7 @@
 // warmup, label smoothing and clipping, and validates; train::Translator decodes greedily, one
 // token at a time, feeding each predicted token back in. Nothing here looks at the answer.
 //
-//   ./build/bin/lesson_05_transformer_translation        (600 updates: about a minute on 2 cores)
+//   ./build/bin/lesson_05_transformer_translation        (600 updates: 1 to 3 minutes on 2 cores)
 //   ./build/bin/lesson_05_transformer_translation 20     (20 updates: the mechanics, no learning)
 //
 // The `heed train` command does all this with options; examples/transformer_copy.cpp writes out the
