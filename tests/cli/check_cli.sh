@@ -123,6 +123,11 @@ if expect_ok train --task copy --train-size 200 --valid-size 40 --test-size 40 -
   grep -q "peak lr 0.001 after 0 warmup steps (cosine)" "$WORK/out" || fail "--pitfall no-warmup: $(grep training "$WORK/out")"
   grep -q '"pitfall": "no-warmup"' "$LEAK/config.json" || fail "config.json has no pitfall: $(cat "$LEAK/config.json")"
 fi
+if expect_ok train --task copy --train-size 200 --valid-size 40 --test-size 40 --steps 2 --d-model 32 --heads 2 \
+    --layers 1 --ff 64 --pitfall post-norm-high-lr --eval-every 0 --out "$WORK/postnorm"; then
+  grep -q "post-norm" "$WORK/out" || fail "--pitfall post-norm-high-lr: $(grep model "$WORK/out")"
+  grep -q "peak lr 0.01 " "$WORK/out" || fail "--pitfall post-norm-high-lr: $(grep training "$WORK/out")"
+fi
 if expect_ok plot --out "$WORK/compare.svg" --title copy "right=$RUN" "broken=$LEAK/metrics.csv"; then
   [ "$(grep -c 'class="series"' "$WORK/compare.svg")" -ge 4 ] || fail "heed plot drew too few lines"
 fi
