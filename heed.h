@@ -17,6 +17,7 @@
 #include "heed/core/factories.h"
 #include "heed/core/format.h"
 #include "heed/core/gradcheck.h"
+#include "heed/core/graph_dot.h"
 #include "heed/core/parallel.h"
 #include "heed/core/random.h"
 #include "heed/core/tensor.h"

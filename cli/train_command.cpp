@@ -44,6 +44,7 @@ struct TrainFlags {
   int64_t d_model = 128, heads = 4, ff = 512, max_positions = 1024;
   std::string activation = "relu";
   bool post_norm = false, learned_positions = false, tie_output = false;
+  std::string pitfall = "none";  // a classic bug on purpose (docs/pitfalls.md)
   int64_t embedding = 128, hidden = 256;
   std::string attention = "additive";
   bool unidirectional = false, no_input_feeding = false;
@@ -61,10 +62,24 @@ struct TrainFlags {
   std::vector<CLI::Option*> transformer_only, lstm_only;
   CLI::Option* eval_every_option = nullptr;
   CLI::Option* warmup_option = nullptr;
+  CLI::Option* lr_option = nullptr;
+  CLI::Option* schedule_option = nullptr;
   CLI::Option* checkpoint_every_option = nullptr;
 
-  // The warmup to use: --warmup, or a tenth of the steps (at least 1, at most 400).
-  int64_t warmup_steps() const { return warmup_option->count() > 0 ? warmup : std::clamp<int64_t>(steps / 10, 1, 400); }
+  models::Pitfall pitfall_value() const { return models::pitfall_from_name(pitfall).value_or(models::Pitfall::None); }
+  bool has_pitfall(models::Pitfall p) const { return pitfall_value() == p; }
+  // The warmup to use: 0 for the no-warmup pitfall, --warmup, or a tenth of the steps (1 to 400).
+  int64_t warmup_steps() const {
+    if (has_pitfall(models::Pitfall::NoWarmup)) return 0;
+    return warmup_option->count() > 0 ? warmup : std::clamp<int64_t>(steps / 10, 1, 400);
+  }
+  // The no-warmup pitfall runs the cosine schedule, the only one that can start at its peak.
+  std::string schedule_name() const { return has_pitfall(models::Pitfall::NoWarmup) ? "cosine" : schedule; }
+  // The post-norm-high-lr pitfall raises the default peak learning rate to kPitfallHighLr.
+  float peak_lr() const {
+    return has_pitfall(models::Pitfall::PostNormHighLr) && lr_option->count() == 0 ? kPitfallHighLr : lr;
+  }
+  static constexpr float kPitfallHighLr = 1e-2f;
 };
 
 struct Corpus {
@@ -76,9 +91,11 @@ struct Corpus {
 void check_flags(const TrainFlags& f) {
   require(f.steps >= 1, "--steps must be at least 1 (got {})", f.steps);
   require(f.lr > 0 && std::isfinite(f.lr), "--lr must be positive (got {})", f.lr);
-  require(f.warmup_steps() >= (f.schedule == "cosine" ? 0 : 1), "--warmup must be at least {} (got {})",
-          f.schedule == "cosine" ? 0 : 1, f.warmup);
-  require(f.schedule != "cosine" || f.warmup_steps() < f.steps,
+  require(!f.has_pitfall(models::Pitfall::NoWarmup) || (f.warmup_option->count() == 0 && f.schedule_option->count() == 0),
+          "--pitfall no-warmup sets the warmup (0) and the schedule (cosine): leave out --warmup and --schedule");
+  require(f.warmup_steps() >= (f.schedule_name() == "cosine" ? 0 : 1), "--warmup must be at least {} (got {})",
+          f.schedule_name() == "cosine" ? 0 : 1, f.warmup);
+  require(f.schedule_name() != "cosine" || f.warmup_steps() < f.steps,
           "--warmup ({}) must be below --steps ({}) for the cosine schedule", f.warmup_steps(), f.steps);
   require(f.max_tokens >= 1, "--max-tokens must be at least 1 (got {})", f.max_tokens);
   require(f.label_smoothing >= 0 && f.label_smoothing < 1, "--label-smoothing must be in [0, 1) (got {})", f.label_smoothing);
@@ -169,9 +186,10 @@ train::ModelConfig model_config(const TrainFlags& f, int64_t source_vocab, int64
         .source_vocab_size = source_vocab, .target_vocab_size = target_vocab, .d_model = f.d_model,
         .nhead = f.heads, .num_encoder_layers = layers, .num_decoder_layers = layers, .dim_feedforward = f.ff,
         .dropout = f.dropout, .activation = f.activation == "gelu" ? nn::Activation::GELU : nn::Activation::ReLU,
-        .norm_first = !f.post_norm,
+        .norm_first = !f.post_norm && !f.has_pitfall(models::Pitfall::PostNormHighLr),
         .positions = f.learned_positions ? models::PositionalEncoding::Learned : models::PositionalEncoding::Sinusoidal,
-        .max_length = f.max_positions, .share_embeddings = false, .tie_output = f.tie_output, .special = {}};
+        .max_length = f.max_positions, .share_embeddings = false, .tie_output = f.tie_output, .special = {},
+        .pitfall = f.pitfall_value()};
   }
   const models::RnnAttentionKind attention = f.attention == "dot"       ? models::RnnAttentionKind::LuongDot
                                              : f.attention == "general" ? models::RnnAttentionKind::LuongGeneral
@@ -184,8 +202,8 @@ train::ModelConfig model_config(const TrainFlags& f, int64_t source_vocab, int64
 
 train::TrainOptions train_options(const TrainFlags& f) {
   const int64_t eval_every = f.eval_every >= 0 ? f.eval_every : std::max<int64_t>(1, f.steps / 10);
-  return {.steps = f.steps, .max_tokens = f.max_tokens, .lr = f.lr, .warmup = f.warmup_steps(),
-          .schedule = f.schedule == "cosine" ? train::LrSchedule::WarmupCosine : train::LrSchedule::InverseSqrt,
+  return {.steps = f.steps, .max_tokens = f.max_tokens, .lr = f.peak_lr(), .warmup = f.warmup_steps(),
+          .schedule = f.schedule_name() == "cosine" ? train::LrSchedule::WarmupCosine : train::LrSchedule::InverseSqrt,
           .min_lr = 0, .betas = {0.9f, 0.98f}, .eps = 1e-9f, .weight_decay = f.weight_decay,
           .label_smoothing = f.label_smoothing, .clip_norm = f.clip, .log_every = f.log_every,
           .eval_every = eval_every, .eval_sentences = f.eval_sentences, .eval_decode = f.decode.options(),
@@ -245,7 +263,7 @@ int run_train(TrainFlags& f) {
   fmt::print("  model     {}; {} parameters\n", train::describe(config), model.parameter_count());
   fmt::print("  training  {} steps of up to {} tokens, AdamW (betas 0.9, 0.98, weight decay {}), peak lr {} after {} "
              "warmup steps ({}), label smoothing {}, clip {}, seed {}\n",
-             options.steps, options.max_tokens, options.weight_decay, options.lr, options.warmup, f.schedule,
+             options.steps, options.max_tokens, options.weight_decay, options.lr, options.warmup, f.schedule_name(),
              options.label_smoothing, options.clip_norm, options.seed);
   fmt::print("  validate  {}, {} sentences, beam {}\n  output    {}, checkpoints {}, the last {} kept\n",
              options.eval_every > 0 ? fmt::format("every {} steps", options.eval_every) : std::string("at the end"),
@@ -253,6 +271,8 @@ int run_train(TrainFlags& f) {
              options.eval_decode.beam_size, f.out,
              options.checkpoint_every > 0 ? fmt::format("every {} steps", options.checkpoint_every) : std::string("at the end"),
              f.keep_checkpoints);
+  if (f.pitfall != "none")
+    fmt::print("  PITFALL   {}: this run reproduces a classic bug on purpose (docs/pitfalls.md)\n", f.pitfall);
   if (checkpoint) fmt::print("  resume    from step {} ({})\n", checkpoint->step, train::checkpoint_path(f.out, checkpoint->step));
   std::fflush(stdout);
 
@@ -322,6 +342,11 @@ Runner add_train_command(CLI::App& command) {
   transformer(command.add_flag("--learned-positions", f->learned_positions, "learned positions (default: sinusoidal)"));
   transformer(command.add_option("--max-positions", f->max_positions, "longest sequence the positions cover")->capture_default_str());
   transformer(command.add_flag("--tie-output", f->tie_output, "the output projection reuses the target embeddings"));
+  transformer(command.add_option("--pitfall", f->pitfall, "reproduce a classic bug on purpose (docs/pitfalls.md): "
+                                 "no-scale, multiplicative-mask, leaking-mask, no-warmup, post-norm-high-lr")
+                  ->check(CLI::IsMember({"none", "no-scale", "multiplicative-mask", "leaking-mask", "no-warmup",
+                                         "post-norm-high-lr"}))
+                  ->capture_default_str());
   lstm(command.add_option("--embedding", f->embedding, "embedding size")->capture_default_str());
   lstm(command.add_option("--hidden", f->hidden, "decoder hidden size (each encoder direction has half)")->capture_default_str());
   lstm(command.add_option("--attention", f->attention, "additive (Bahdanau) or Luong dot / general")
@@ -330,10 +355,11 @@ Runner add_train_command(CLI::App& command) {
   lstm(command.add_flag("--no-input-feeding", f->no_input_feeding, "without Luong's input feeding"));
 
   command.add_option("--steps", f->steps, "optimizer updates")->capture_default_str()->group("Optimisation");
-  command.add_option("--lr", f->lr, "peak learning rate")->capture_default_str()->group("Optimisation");
+  f->lr_option = command.add_option("--lr", f->lr, "peak learning rate (--pitfall post-norm-high-lr: 0.01)")
+      ->capture_default_str()->group("Optimisation");
   f->warmup_option = command.add_option("--warmup", f->warmup, "updates of linear warmup to the peak (default: a tenth of --steps, at most 400)")
       ->group("Optimisation");
-  command.add_option("--schedule", f->schedule, "after warmup: decay as 1/sqrt(step) or a cosine to 0")
+  f->schedule_option = command.add_option("--schedule", f->schedule, "after warmup: decay as 1/sqrt(step) or a cosine to 0")
       ->check(CLI::IsMember({"inverse-sqrt", "cosine"}))->capture_default_str()->group("Optimisation");
   command.add_option("--max-tokens", f->max_tokens, "padded tokens per batch")->capture_default_str()->group("Optimisation");
   command.add_option("--label-smoothing", f->label_smoothing, "label smoothing")->capture_default_str()->group("Optimisation");

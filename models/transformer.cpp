@@ -20,6 +20,7 @@
 #include "heed/models/transformer.h"
 
 #include <algorithm>
+#include <array>
 
 #include "heed/core/anomaly.h"
 #include "heed/core/factories.h"
@@ -87,7 +88,28 @@ class TransformerDecoderState : public DecoderState {
   int64_t position = 0;                       // tokens fed so far: the next token's position
 };
 
+constexpr std::array<std::pair<Pitfall, std::string_view>, 6> kPitfallNames{{
+    {Pitfall::None, "none"},
+    {Pitfall::NoEmbeddingScale, "no-scale"},
+    {Pitfall::MultiplicativeMask, "multiplicative-mask"},
+    {Pitfall::LeakingCausalMask, "leaking-mask"},
+    {Pitfall::NoWarmup, "no-warmup"},
+    {Pitfall::PostNormHighLr, "post-norm-high-lr"},
+}};
+
 }  // namespace
+
+std::string_view pitfall_name(Pitfall pitfall) {
+  for (const auto& [value, name] : kPitfallNames)
+    if (value == pitfall) return name;
+  return "none";
+}
+
+std::optional<Pitfall> pitfall_from_name(std::string_view name) {
+  for (const auto& [value, known] : kPitfallNames)
+    if (known == name) return value;
+  return std::nullopt;
+}
 
 Transformer::Transformer(TransformerConfig config_) : config(config_) {
   check_config(config);
@@ -100,6 +122,7 @@ Transformer::Transformer(TransformerConfig config_) : config(config_) {
     source_embedding = register_module("source_embedding", nn::TokenEmbedding(config.source_vocab_size, E, embedding));
     target_embedding = register_module("target_embedding", nn::TokenEmbedding(config.target_vocab_size, E, embedding));
   }
+  if (config.pitfall == Pitfall::NoEmbeddingScale) source_embedding->scale = target_embedding->scale = 1.0f;
   if (config.positions == PositionalEncoding::Sinusoidal) {
     positions = register_module("positions", nn::SinusoidalPositionalEncoding(E, config.max_length));
   } else {
@@ -110,7 +133,8 @@ Transformer::Transformer(TransformerConfig config_) : config(config_) {
   const nn::TransformerLayerOptions layer{.dim_feedforward = config.dim_feedforward,
                                           .dropout = config.dropout,
                                           .activation = config.activation,
-                                          .norm_first = config.norm_first};
+                                          .norm_first = config.norm_first,
+                                          .multiplicative_masks = config.pitfall == Pitfall::MultiplicativeMask};
   encoder = register_module(
       "encoder", nn::TransformerEncoder(config.num_encoder_layers, E, config.nhead, layer, config.norm_first));
   decoder = register_module(
@@ -150,7 +174,8 @@ Tensor Transformer::forward(const Tensor& src, const Tensor& tgt_in) const {
   Tensor x = embed(*target_embedding, target_positions.get(), tgt_in, 0);    // (B, T, E)
   {
     AnomalyScope scope("decoder");
-    x = decoder->forward(x, memory, {.memory_key_padding_mask = padding, .tgt_is_causal = true});  // (B, T, E)
+    const bool causal = config.pitfall != Pitfall::LeakingCausalMask;  // the leak: position t sees t + 1, ...
+    x = decoder->forward(x, memory, {.memory_key_padding_mask = padding, .tgt_is_causal = causal});  // (B, T, E)
   }
   return project(x);                                                         // (B, T, V)
 }
@@ -192,12 +217,13 @@ std::string Transformer::describe() const {
   return fmt::format(
       "Transformer(source_vocab_size={}, target_vocab_size={}, d_model={}, nhead={}, num_encoder_layers={}, "
       "num_decoder_layers={}, dim_feedforward={}, dropout={}, activation={}, norm_first={}, positions={}, "
-      "share_embeddings={}, tie_output={})",
+      "share_embeddings={}, tie_output={}{})",
       config.source_vocab_size, config.target_vocab_size, config.d_model, config.nhead, config.num_encoder_layers,
       config.num_decoder_layers, config.dim_feedforward, config.dropout,
       config.activation == nn::Activation::ReLU ? "relu" : "gelu", config.norm_first,
       config.positions == PositionalEncoding::Sinusoidal ? "sinusoidal" : "learned", config.share_embeddings,
-      config.tie_output);
+      config.tie_output,
+      config.pitfall == Pitfall::None ? "" : fmt::format(", pitfall={}", pitfall_name(config.pitfall)));
 }
 
 }  // namespace heed::models

@@ -11,6 +11,8 @@
 // new token and attends to the cached keys of positions 0..t.
 #pragma once
 
+#include <optional>
+#include <string_view>
 #include <utility>
 
 #include "heed/models/seq2seq.h"
@@ -20,6 +22,24 @@
 namespace heed::models {
 
 enum class PositionalEncoding { Sinusoidal, Learned };
+
+// The classic Transformer bugs, reproduced on purpose for the labs of docs/pitfalls.md (heed train
+// --pitfall NAME). None is the right model. The model itself reads three of them:
+//   NoEmbeddingScale    token embeddings are not multiplied by √d_model (the table still starts
+//                       N(0, 1/d_model)), so the positions, of size 1, drown the tokens
+//   MultiplicativeMask  attention multiplies the scores by a 0/1 mask instead of adding −∞:
+//                       padded keys and future positions keep weight e^0 / Σ
+//   LeakingCausalMask   teacher-forced decoding drops the causal mask: position t sees the target
+//                       tokens after it (incremental decoding cannot, so translating fails)
+// and the training loop the other two (the heed command sets them):
+//   NoWarmup            the learning rate starts at its peak
+//   PostNormHighLr      post-norm layers (the paper's) trained with a high learning rate
+enum class Pitfall { None, NoEmbeddingScale, MultiplicativeMask, LeakingCausalMask, NoWarmup, PostNormHighLr };
+
+// "none", "no-scale", "multiplicative-mask", "leaking-mask", "no-warmup", "post-norm-high-lr".
+std::string_view pitfall_name(Pitfall pitfall);
+// The pitfall of that name; nullopt for an unknown name.
+std::optional<Pitfall> pitfall_from_name(std::string_view name);
 
 struct TransformerConfig {
   int64_t source_vocab_size = 0;
@@ -37,6 +57,7 @@ struct TransformerConfig {
   bool share_embeddings = false;         // one table for source and target (needs equal vocab sizes)
   bool tie_output = false;               // the output projection reuses the target embedding table
   SpecialIds special = {};
+  Pitfall pitfall = Pitfall::None;       // a classic bug on purpose, for the labs; leave None
 };
 
 class Transformer : public Seq2Seq {

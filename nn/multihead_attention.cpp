@@ -1,17 +1,24 @@
+// nn::MultiHeadAttention: the in-projection, the heads, the fused attention op and out_proj; and,
+// apart, the multiplicative-mask pitfall composed of plain ops (docs/pitfalls.md).
 #include "heed/nn/multihead_attention.h"
+
+#include <cmath>
 
 #include "heed/core/factories.h"
 #include "heed/nn/init.h"
 #include "heed/ops/attention.h"
+#include "heed/ops/dropout.h"
+#include "heed/ops/elementwise.h"
 #include "heed/ops/matmul.h"
 #include "heed/ops/reduce.h"
 #include "heed/ops/shape.h"
+#include "heed/ops/softmax.h"
 
 namespace heed::nn {
 
 MultiHeadAttention::MultiHeadAttention(int64_t embed_dim_, int64_t num_heads_, MultiHeadAttentionOptions options)
     : embed_dim(embed_dim_), num_heads(num_heads_), head_dim(num_heads_ > 0 ? embed_dim_ / num_heads_ : 0),
-      dropout(options.dropout) {
+      dropout(options.dropout), multiplicative_masks(options.multiplicative_masks) {
   HEED_CHECK(embed_dim > 0 && num_heads > 0 && embed_dim % num_heads == 0, "MultiHeadAttention",
              "embed_dim {} and num_heads {}; expected both > 0 and embed_dim divisible by num_heads", embed_dim,
              num_heads);
@@ -33,7 +40,7 @@ MultiHeadAttentionOutput MultiHeadAttention::forward(const Tensor& query, const 
              "query is {}, key is {}, value is {}; expected query (B, T, E), key and value (B, S, E) with E = {} "
              "(batch first)",
              query.shape(), key.shape(), value.shape(), embed_dim);
-  if (query.impl() == key.impl() && key.impl() == value.impl()) {
+  if (query.impl() == key.impl() && key.impl() == value.impl() && !multiplicative_masks) {
     Tensor qkv = project(query, 0, 3);  // (B, T, 3E)
     return finish(ops::packed_self_attention(qkv, num_heads, options_for(args, query.size(0))), args);  // (B, T, E)
   }
@@ -62,10 +69,44 @@ std::pair<Tensor, Tensor> MultiHeadAttention::project_key_value(const Tensor& ke
 MultiHeadAttentionOutput MultiHeadAttention::attend(const Tensor& q, const Tensor& k, const Tensor& v,
                                                     const MultiHeadAttentionArgs& args) const {
   const int64_t batch = q.size(0), queries = q.size(2);
-  ops::AttentionResult heads =
-      ops::scaled_dot_product_attention_with_weights(q, k, v, options_for(args, batch));        // (B, H, T, Dh)
+  ops::AttentionResult heads = multiplicative_masks
+                                   ? attend_multiplicative(q, k, v, args)
+                                   : ops::scaled_dot_product_attention_with_weights(q, k, v, options_for(args, batch));  // (B, H, T, Dh)
   heads.output = ops::reshape(ops::transpose(heads.output, 1, 2), {batch, queries, embed_dim});  // (B, T, E)
   return finish(heads, args);
+}
+
+ops::AttentionResult MultiHeadAttention::attend_multiplicative(const Tensor& q, const Tensor& k, const Tensor& v,
+                                                               const MultiHeadAttentionArgs& args) const {
+  const int64_t batch = q.size(0), queries = q.size(2), keys = k.size(2);
+  const Tensor& padding = args.key_padding_mask;
+  const Tensor& pairs = args.attn_mask;
+  HEED_CHECK(!padding.defined() || padding.shape() == Shape({batch, keys}), "MultiHeadAttention",
+             "key_padding_mask is {}; expected (B, S) = ({}, {})", padding.shape(), batch, keys);
+  HEED_CHECK(!pairs.defined() || pairs.shape() == Shape({queries, keys}), "MultiHeadAttention",
+             "attn_mask is {}; with multiplicative_masks expected (T, S) = ({}, {})", pairs.shape(), queries, keys);
+  auto as_floats = [](const Tensor& mask) {  // nonzero (or −∞) marks a hidden pair
+    if (!mask.defined()) return std::vector<float>();
+    if (mask.dtype() == Dtype::Float32) return mask.to_vector<float>();
+    std::vector<int64_t> values = mask.to_vector<int64_t>();
+    return std::vector<float>(values.begin(), values.end());
+  };
+  const std::vector<float> padded = as_floats(padding), blocked = as_floats(pairs);
+  std::vector<float> keep(static_cast<size_t>(batch * queries * keys), 1.0f);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t t = 0; t < queries; ++t)
+      for (int64_t s = 0; s < keys; ++s) {
+        const bool hidden = (!padded.empty() && padded[static_cast<size_t>(b * keys + s)] != 0.0f) ||
+                            (!blocked.empty() && blocked[static_cast<size_t>(t * keys + s)] != 0.0f) ||
+                            (args.causal && s > t + (keys - queries));
+        if (hidden) keep[static_cast<size_t>((b * queries + t) * keys + s)] = 0.0f;
+      }
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  Tensor scores = ops::matmul(q, ops::transpose(k, 2, 3)) * scale;              // (B, H, T, S)
+  scores = scores * from_vector(keep, {batch, 1, queries, keys});               // (B, H, T, S): the bug
+  Tensor weights = ops::softmax(scores, -1);                                    // (B, H, T, S)
+  Tensor output = ops::matmul(ops::dropout(weights, dropout, is_training()), v);  // (B, H, T, Dh)
+  return {output, weights.detach()};
 }
 
 ops::AttentionOptions MultiHeadAttention::options_for(const MultiHeadAttentionArgs& args, int64_t batch) const {

@@ -31,6 +31,10 @@ namespace heed::nn {
 struct MultiHeadAttentionOptions {
   float dropout = 0.0f;  // on the attention weights, while training
   bool bias = true;      // in_proj_bias and out_proj.bias
+  // A pitfall, wrong on purpose (docs/pitfalls.md): multiply the scores by a 0/1 keep-mask
+  // instead of adding −∞, so a "masked" score becomes 0 and still gets weight e^0 / Σ. It runs
+  // apart from the fused op (attend_multiplicative), composed of matmul, mul and softmax.
+  bool multiplicative_masks = false;
 };
 
 // The masks and switches of one call (see ops::AttentionOptions for the masks' rules).
@@ -75,12 +79,17 @@ class MultiHeadAttention : public Module {
   std::shared_ptr<Linear> out_proj;
   int64_t embed_dim, num_heads, head_dim;
   float dropout;
+  bool multiplicative_masks;  // the pitfall of MultiHeadAttentionOptions
 
  private:
   // The op's options for these args; a (B·H, T, S) mask is read as (B, H, T, S).
   ops::AttentionOptions options_for(const MultiHeadAttentionArgs& args, int64_t batch) const;
   // Heads merged (B, T, E) -> out_proj, and the weights if asked for.
   MultiHeadAttentionOutput finish(const ops::AttentionResult& heads, const MultiHeadAttentionArgs& args) const;
+  // The pitfall path of attend: q (B, H, T, Dh), k, v (B, H, S, Dh) -> output (B, H, T, Dh) and
+  // weights (B, H, T, S), with softmax(q kᵀ / √Dh × keep) where keep is 0 on every masked pair.
+  ops::AttentionResult attend_multiplicative(const Tensor& q, const Tensor& k, const Tensor& v,
+                                             const MultiHeadAttentionArgs& args) const;
   // x (B, L, n·E) -> n tensors (B, H, L, Dh), views of x.
   std::vector<Tensor> split_heads(const Tensor& x, int64_t n) const;
   // Rows [first·E, (first + n)·E) of the in-projection, applied to x (B, L, E) -> (B, L, n·E).

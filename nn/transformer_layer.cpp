@@ -42,13 +42,17 @@ Tensor append(const Tensor& cached, const Tensor& added) {
   return cached.defined() ? ops::cat({cached, added}, 2) : added;  // (N, H, t + 1, Dh)
 }
 
+MultiHeadAttentionOptions attention_options(const TransformerLayerOptions& options) {
+  return {.dropout = options.dropout, .bias = true, .multiplicative_masks = options.multiplicative_masks};
+}
+
 const char* name_of(Activation activation) { return activation == Activation::ReLU ? "relu" : "gelu"; }
 
 }  // namespace
 
 TransformerEncoderLayer::TransformerEncoderLayer(int64_t d_model, int64_t nhead, TransformerLayerOptions options)
     : activation(options.activation), norm_first(options.norm_first) {
-  self_attn = register_module("self_attn", MultiHeadAttention(d_model, nhead, {.dropout = options.dropout}));
+  self_attn = register_module("self_attn", MultiHeadAttention(d_model, nhead, attention_options(options)));
   linear1 = register_module("linear1", Linear(d_model, options.dim_feedforward));
   dropout = register_module("dropout", Dropout(options.dropout));
   linear2 = register_module("linear2", Linear(options.dim_feedforward, d_model));
@@ -82,8 +86,8 @@ std::string TransformerEncoderLayer::describe() const {
 
 TransformerDecoderLayer::TransformerDecoderLayer(int64_t d_model, int64_t nhead, TransformerLayerOptions options)
     : activation(options.activation), norm_first(options.norm_first) {
-  self_attn = register_module("self_attn", MultiHeadAttention(d_model, nhead, {.dropout = options.dropout}));
-  multihead_attn = register_module("multihead_attn", MultiHeadAttention(d_model, nhead, {.dropout = options.dropout}));
+  self_attn = register_module("self_attn", MultiHeadAttention(d_model, nhead, attention_options(options)));
+  multihead_attn = register_module("multihead_attn", MultiHeadAttention(d_model, nhead, attention_options(options)));
   linear1 = register_module("linear1", Linear(d_model, options.dim_feedforward));
   dropout = register_module("dropout", Dropout(options.dropout));
   linear2 = register_module("linear2", Linear(options.dim_feedforward, d_model));

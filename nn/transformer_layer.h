@@ -33,6 +33,7 @@ struct TransformerLayerOptions {
   Activation activation = Activation::ReLU;
   float layer_norm_eps = 1e-5f;
   bool norm_first = false;  // pre-norm instead of the paper's post-norm
+  bool multiplicative_masks = false;  // a pitfall: see MultiHeadAttentionOptions
 };
 
 // Masks of a self-attention stack (see ops::AttentionOptions for their rules).

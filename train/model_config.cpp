@@ -55,12 +55,13 @@ std::string describe(const ModelConfig& config) {
           [](const models::TransformerConfig& c) {
             return fmt::format(
                 "transformer: d_model {}, {} heads, {}+{} layers, feed-forward {}, dropout {}, {}, {} positions{}{}, "
-                "vocabularies {} -> {}",
+                "vocabularies {} -> {}{}",
                 c.d_model, c.nhead, c.num_encoder_layers, c.num_decoder_layers, c.dim_feedforward, c.dropout,
                 c.norm_first ? "pre-norm" : "post-norm",
                 c.positions == models::PositionalEncoding::Sinusoidal ? "sinusoidal" : "learned",
                 c.share_embeddings ? ", shared embeddings" : "", c.tie_output ? ", tied output" : "",
-                c.source_vocab_size, c.target_vocab_size);
+                c.source_vocab_size, c.target_vocab_size,
+                c.pitfall == models::Pitfall::None ? "" : fmt::format(", PITFALL {}", models::pitfall_name(c.pitfall)));
           },
           [](const models::LSTMSeq2SeqConfig& c) {
             return fmt::format(

@@ -43,6 +43,7 @@ Json model_json(const ModelConfig& config) {
             {"max_length", c->max_length},
             {"share_embeddings", c->share_embeddings},
             {"tie_output", c->tie_output},
+            {"pitfall", models::pitfall_name(c->pitfall)},
             {"special", special_json(c->special)}};
   const auto& c = std::get<models::LSTMSeq2SeqConfig>(config);
   const char* attention = c.attention == models::RnnAttentionKind::Additive   ? "additive"
@@ -114,6 +115,8 @@ class Fields {
     return Fields(json_.at(key), file_, name);
   }
 
+  bool has(const std::string& key) const { return json_.contains(key); }
+
   // A string field that must be one of `choices`; returns its index.
   size_t choice(const std::string& key, std::initializer_list<const char*> choices) const {
     const std::string value = get<std::string>(key);
@@ -135,6 +138,14 @@ models::SpecialIds read_special(const Fields& fields) {
   return {.pad = fields.get<int64_t>("pad"), .bos = fields.get<int64_t>("bos"), .eos = fields.get<int64_t>("eos")};
 }
 
+models::Pitfall read_pitfall(const Fields& m) {
+  const std::string name = m.get<std::string>("pitfall");
+  std::optional<models::Pitfall> pitfall = models::pitfall_from_name(name);
+  HEED_CHECK(pitfall.has_value(), "load_model_dir", "the field \"model.pitfall\" is \"{}\"; expected a name of "
+             "docs/pitfalls.md (heed train --help lists them)", name);
+  return *pitfall;
+}
+
 ModelConfig read_model(const Fields& m) {
   if (m.choice("kind", {"transformer", "lstm"}) == 0) {
     return models::TransformerConfig{
@@ -153,7 +164,8 @@ ModelConfig read_model(const Fields& m) {
         .max_length = m.get<int64_t>("max_length"),
         .share_embeddings = m.get<bool>("share_embeddings"),
         .tie_output = m.get<bool>("tie_output"),
-        .special = read_special(m.object("special"))};
+        .special = read_special(m.object("special")),
+        .pitfall = m.has("pitfall") ? read_pitfall(m) : models::Pitfall::None};  // older files have none
   }
   static constexpr models::RnnAttentionKind kAttention[] = {
       models::RnnAttentionKind::Additive, models::RnnAttentionKind::LuongDot, models::RnnAttentionKind::LuongGeneral};

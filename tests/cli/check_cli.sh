@@ -87,6 +87,10 @@ expect_error 1 "nosuch" task nosuch --out "$WORK/x"
 expect_error 2 "--out" task copy
 expect_error 2 "holds no checkpoint" train --task copy --resume --out "$WORK/empty"
 expect_error 2 "--keep-checkpoints must be at least 1" train --task copy --keep-checkpoints 0 --out "$WORK/x"
+expect_error 2 "--pitfall" train --task copy --pitfall no-such-bug --out "$WORK/x"
+expect_error 2 "--pitfall no-warmup sets the warmup" train --task copy --pitfall no-warmup --warmup 10 --out "$WORK/x"
+expect_error 2 "--pitfall does not apply to --model lstm" train --task copy --model lstm --pitfall no-scale --out "$WORK/x"
+expect_error 2 "LABEL=PATH" plot --out "$WORK/x.svg" just-a-path
 
 if ! "$HEED" --help >"$WORK/out" 2>&1 || ! grep -q "train" "$WORK/out"; then fail "heed --help"; fi
 if ! "$HEED" train --help >"$WORK/out" 2>&1 || ! grep -q -- "--d-model" "$WORK/out"; then fail "heed train --help"; fi
@@ -110,6 +114,23 @@ for file in model.safetensors config.json vocab.src.txt vocab.tgt.txt metrics.cs
 done
 [ "$(head -1 "$RUN/metrics.csv" 2>/dev/null)" = "step,train_loss,lr,tokens_per_s,valid_loss,bleu,exact_match" ] ||
   fail "metrics.csv header"
+
+# A pitfall run: announced, saved in config.json, and plotted beside the right run by heed plot.
+LEAK="$WORK/leak"
+if expect_ok train --task copy --train-size 200 --valid-size 40 --test-size 40 --steps 10 --d-model 32 --heads 2 \
+    --layers 1 --ff 64 --pitfall no-warmup --eval-every 5 --log-every 5 --out "$LEAK"; then
+  grep -q "PITFALL   no-warmup" "$WORK/out" || fail "heed train --pitfall printed no PITFALL line"
+  grep -q "peak lr 0.001 after 0 warmup steps (cosine)" "$WORK/out" || fail "--pitfall no-warmup: $(grep training "$WORK/out")"
+  grep -q '"pitfall": "no-warmup"' "$LEAK/config.json" || fail "config.json has no pitfall: $(cat "$LEAK/config.json")"
+fi
+if expect_ok train --task copy --train-size 200 --valid-size 40 --test-size 40 --steps 2 --d-model 32 --heads 2 \
+    --layers 1 --ff 64 --pitfall post-norm-high-lr --eval-every 0 --out "$WORK/postnorm"; then
+  grep -q "post-norm" "$WORK/out" || fail "--pitfall post-norm-high-lr: $(grep model "$WORK/out")"
+  grep -q "peak lr 0.01 " "$WORK/out" || fail "--pitfall post-norm-high-lr: $(grep training "$WORK/out")"
+fi
+if expect_ok plot --out "$WORK/compare.svg" --title copy "right=$RUN" "broken=$LEAK/metrics.csv"; then
+  [ "$(grep -c 'class="series"' "$WORK/compare.svg")" -ge 4 ] || fail "heed plot drew too few lines"
+fi
 
 SOURCE=$(head -1 "$WORK/copy/test.tsv" | cut -f1)
 if expect_ok translate --model "$RUN" "$SOURCE"; then

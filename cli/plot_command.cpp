@@ -1,0 +1,97 @@
+// heed plot: several runs' metrics.csv in one SVG, one line per run in each chart (training loss,
+// validation loss, validation BLEU), to compare a right run with a broken one (docs/pitfalls.md).
+//
+//   heed plot --out docs/figures/pitfall-no-scale.svg right=runs/right broken=runs/broken
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "commands.h"
+#include "heed/data/text_file.h"
+#include "heed/train/svg.h"
+#include "usage.h"
+
+namespace heed::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct PlotFlags {
+  std::vector<std::string> runs;  // LABEL=PATH: a model directory or a metrics.csv
+  std::string out, title;
+};
+
+// One run's columns: name -> (steps, values), rows without a value left out.
+using Columns = std::map<std::string, std::pair<std::vector<double>, std::vector<double>>>;
+
+std::vector<std::string> split_commas(const std::string& line) {
+  std::vector<std::string> cells;
+  std::stringstream in(line);
+  for (std::string cell; std::getline(in, cell, ',');) cells.push_back(cell);
+  if (!line.empty() && line.back() == ',') cells.emplace_back();
+  return cells;
+}
+
+Columns read_metrics(const std::string& path) {
+  std::ifstream in(path);
+  require(in.good(), "cannot read {}", path);
+  std::string line;
+  require(static_cast<bool>(std::getline(in, line)), "{} is empty; expected a metrics.csv", path);
+  const std::vector<std::string> header = split_commas(line);
+  require(!header.empty() && header[0] == "step", "{}: the header is \"{}\"; expected a metrics.csv starting \"step,\"",
+          path, line);
+  Columns columns;
+  while (std::getline(in, line)) {
+    const std::vector<std::string> cells = split_commas(line);
+    if (cells.empty() || cells[0].empty()) continue;
+    const double step = std::stod(cells[0]);
+    for (size_t c = 1; c < cells.size() && c < header.size(); ++c) {
+      if (cells[c].empty()) continue;
+      columns[header[c]].first.push_back(step);
+      columns[header[c]].second.push_back(std::stod(cells[c]));
+    }
+  }
+  return columns;
+}
+
+int run_plot(const PlotFlags& f) {
+  std::vector<train::Chart> charts{
+      {.title = "training loss", .x_label = "step", .y_label = "cross-entropy (smoothed labels)", .x_floor = 0},
+      {.title = "validation loss", .x_label = "step", .y_label = "cross-entropy", .x_floor = 0},
+      {.title = "validation BLEU", .x_label = "step", .y_label = "BLEU", .y_floor = 0, .y_ceiling = 100, .x_floor = 0}};
+  const char* columns[] = {"train_loss", "valid_loss", "bleu"};
+  for (const std::string& run : f.runs) {
+    const size_t equals = run.find('=');
+    require(equals != std::string::npos && equals > 0, "\"{}\": expected LABEL=PATH (a model directory or a metrics.csv)",
+            run);
+    const std::string label = run.substr(0, equals);
+    std::string path = run.substr(equals + 1);
+    if (fs::is_directory(path)) path = (fs::path(path) / "metrics.csv").string();
+    const Columns metrics = read_metrics(path);
+    for (size_t c = 0; c < charts.size(); ++c) {
+      auto found = metrics.find(columns[c]);
+      if (found == metrics.end()) continue;
+      charts[c].series.push_back({.label = label, .x = found->second.first, .y = found->second.second});
+    }
+  }
+  if (!f.title.empty())
+    for (train::Chart& chart : charts) chart.title = f.title + ": " + chart.title;
+  data::write_file_atomically(f.out, train::charts_svg(charts), "heed plot");
+  fmt::print("wrote {} ({} runs)\n", f.out, f.runs.size());
+  return 0;
+}
+
+}  // namespace
+
+Runner add_plot_command(CLI::App& command) {
+  auto f = std::make_shared<PlotFlags>();
+  command.footer("Example: heed plot --out compare.svg right=runs/right broken=runs/broken");
+  command.add_option("runs", f->runs, "LABEL=PATH for each run: a model directory or its metrics.csv")->required();
+  command.add_option("--out", f->out, "the SVG file to write")->required();
+  command.add_option("--title", f->title, "put before each chart's title");
+  return [f] { return run_plot(*f); };
+}
+
+}  // namespace heed::cli
