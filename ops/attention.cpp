@@ -19,7 +19,7 @@
 //
 // Memory: the forward allocates the scores (N, T, S) and turns them into P in place; the only
 // (N, T, S) tensor kept for backward is P. The dropout factors are not stored: they are a function
-// of (seed, counter) (core/random.h), so backward draws them again from the two saved integers.
+// of (seed, counter) (ops/dropout_mask.h), so backward draws them again from the two saved integers.
 // While training with dropout, W is a second (N, T, S) tensor, freed after the forward.
 //
 // The GEMMs are ops::matmul called under no-grad: transposed views reach BLAS as flags, and the N
@@ -30,12 +30,14 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "heed/core/autograd.h"
 #include "heed/core/factories.h"
 #include "heed/core/kernels.h"
 #include "heed/core/parallel.h"
 #include "heed/core/random.h"
+#include "heed/ops/dropout_mask.h"
 #include "heed/ops/index.h"
 #include "heed/ops/matmul.h"
 #include "heed/ops/shape.h"
@@ -109,15 +111,15 @@ class Biases {
   std::vector<int64_t> table_offset_;
 };
 
-// The dropout factor of every weight: element i (row-major in (N, T, S)) is kept when the uniform
+// The dropout factors of the weights: element i (row-major in (N, T, S)) is kept when the uniform
 // number at counter start + i is at least p, the rule of ops::dropout.
 struct DropoutDraw {
   float p = 0.0f;
   uint64_t seed = 0, start = 0;
   bool active() const { return p > 0.0f; }
-  float factor(int64_t i) const {
-    const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;  // p == 1 keeps nothing
-    return uniform_from_bits(random_bits(seed, start + static_cast<uint64_t>(i))) >= p ? scale : 0.0f;
+  // The factors of elements [first, first + n) into out.
+  void factors(int64_t first, float* out, int64_t n) const {
+    dropout_factors(seed, start + static_cast<uint64_t>(first), p, out, n);
   }
 };
 
@@ -126,11 +128,15 @@ int64_t visible_keys(const Geometry& g, bool causal, int64_t t) {
   return causal ? std::clamp<int64_t>(t + g.keys - g.queries + 1, 0, g.keys) : g.keys;
 }
 
+// Runs body(lo, hi) over the N·T rows in parallel chunks.
+void for_each_chunk_of_rows(const Geometry& g, const auto& body) {
+  parallel_for(0, g.rows(), std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(g.keys, 1)), body);
+}
+
 void for_each_row(const Geometry& g, const auto& body) {
-  parallel_for(0, g.rows(), std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(g.keys, 1)),
-               [&](int64_t lo, int64_t hi) {
-                 for (int64_t row = lo; row < hi; ++row) body(row / g.queries, row % g.queries, row);
-               });
+  for_each_chunk_of_rows(g, [&](int64_t lo, int64_t hi) {
+    for (int64_t row = lo; row < hi; ++row) body(row / g.queries, row % g.queries, row);
+  });
 }
 
 // Scores A (N, T, S) become P in place: s = scale·A + biases over the visible keys, P = softmax(s),
@@ -166,7 +172,9 @@ void softmax_rows(Tensor& scores, Tensor& dropped, const Geometry& g, const Bias
     }
     if (all_dropped != nullptr) {
       float* w = all_dropped + row * S;
-      for (int64_t j = 0; j < S; ++j) w[j] = p[j] * dropout.factor(row * S + j);
+      dropout.factors(row * S, w, S);
+#pragma omp simd
+      for (int64_t j = 0; j < S; ++j) w[j] *= p[j];
     }
   });
 }
@@ -177,16 +185,22 @@ void softmax_rows_backward(Tensor& grad, const Tensor& probabilities, const Geom
   float* all_grad = grad.mutable_data<float>();
   const float* all_p = probabilities.data<float>();
   const int64_t S = g.keys;
-  for_each_row(g, [&](int64_t, int64_t, int64_t row) {
-    float* d = all_grad + row * S;
-    const float* p = all_p + row * S;
-    if (dropout.active())
-      for (int64_t j = 0; j < S; ++j) d[j] *= dropout.factor(row * S + j);
-    float dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-    for (int64_t j = 0; j < S; ++j) dot += p[j] * d[j];
+  for_each_chunk_of_rows(g, [&](int64_t lo, int64_t hi) {
+    std::vector<float> factors(dropout.active() ? static_cast<size_t>(S) : 0);
+    for (int64_t row = lo; row < hi; ++row) {
+      float* d = all_grad + row * S;
+      const float* p = all_p + row * S;
+      if (dropout.active()) {
+        dropout.factors(row * S, factors.data(), S);
 #pragma omp simd
-    for (int64_t j = 0; j < S; ++j) d[j] = scale * p[j] * (d[j] - dot);
+        for (int64_t j = 0; j < S; ++j) d[j] *= factors[static_cast<size_t>(j)];
+      }
+      float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+      for (int64_t j = 0; j < S; ++j) dot += p[j] * d[j];
+#pragma omp simd
+      for (int64_t j = 0; j < S; ++j) d[j] = scale * p[j] * (d[j] - dot);
+    }
   });
 }
 
@@ -195,8 +209,10 @@ Tensor apply_dropout(const Tensor& probabilities, const Geometry& g, const Dropo
   Tensor dropped = Tensor::empty(probabilities.shape());
   const float* p = probabilities.data<float>();
   float* w = dropped.mutable_data<float>();
-  for_each_row(g, [&](int64_t, int64_t, int64_t row) {
-    for (int64_t j = row * g.keys; j < (row + 1) * g.keys; ++j) w[j] = p[j] * dropout.factor(j);
+  for_each_chunk_of_rows(g, [&](int64_t lo, int64_t hi) {
+    dropout.factors(lo * g.keys, w + lo * g.keys, (hi - lo) * g.keys);
+#pragma omp simd
+    for (int64_t j = lo * g.keys; j < hi * g.keys; ++j) w[j] *= p[j];
   });
   return dropped;
 }

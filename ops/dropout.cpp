@@ -1,14 +1,16 @@
 // Dropout. Element i of x (in row-major order) is kept when the uniform number at counter start + i
-// of the default generator is at least p, where start is the first of numel(x) counters reserved
-// for this call. The mask is thus a function of (seed, counter) alone: any thread may compute any
-// element and the result never depends on the thread count. One pass writes the mask (1/(1 − p)
-// where kept, 0 elsewhere) and the output; backward multiplies by the saved mask.
+// of the default generator's stream is at least p (ops/dropout_mask.h draws it), where start is the
+// first of numel(x) counters reserved for this call. The mask is thus a function of (seed, counter)
+// alone: any thread may compute any element and the result never depends on the thread count. One
+// pass writes the mask (1/(1 − p) where kept, 0 elsewhere) and the output; backward multiplies by
+// the saved mask.
 #include "heed/ops/dropout.h"
 
 #include "heed/core/autograd.h"
 #include "heed/core/kernels.h"
 #include "heed/core/parallel.h"
 #include "heed/core/random.h"
+#include "heed/ops/dropout_mask.h"
 #include "heed/ops/elementwise.h"
 
 namespace heed::ops {
@@ -23,13 +25,10 @@ Tensor dropout(const Tensor& x, float p, bool training) {
   float *m = mask.mutable_data<float>(), *y = out.mutable_data<float>();
   Generator& generator = default_generator();
   const uint64_t seed = generator.seed(), start = generator.reserve(static_cast<uint64_t>(x.numel()));
-  const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;  // p == 1 keeps nothing
   parallel_for(0, x.numel(), kElementwiseGrain, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      const bool keep = uniform_from_bits(random_bits(seed, start + static_cast<uint64_t>(i))) >= p;
-      m[i] = keep ? scale : 0.0f;
-      y[i] = in[i] * m[i];
-    }
+    dropout_factors(seed, start + static_cast<uint64_t>(lo), p, m + lo, hi - lo);
+#pragma omp simd
+    for (int64_t i = lo; i < hi; ++i) y[i] = in[i] * m[i];
   });
   record("dropout", out, {x}, [saved_mask = SavedTensor(mask)](const Tensor& g, NeedsGrad) {
     // dx = g ⊙ mask
