@@ -24,6 +24,9 @@
 //
 // The GEMMs are ops::matmul called under no-grad: transposed views reach BLAS as flags, and the N
 // small products run in parallel, one per thread. The row kernels run in parallel over rows.
+// packed_self_attention reads q, k and v as views of the packed projection, writes each head's
+// output straight into its columns of the (B, T, E) result and the gradients straight into their
+// thirds of the packed gradient (ops::matmul_into): no copies on either side.
 #include "heed/ops/attention.h"
 
 #include <algorithm>
@@ -40,6 +43,7 @@
 #include "heed/ops/dropout_mask.h"
 #include "heed/ops/index.h"
 #include "heed/ops/matmul.h"
+#include "heed/ops/matmul_into.h"
 #include "heed/ops/shape.h"
 #include "heed/ops/vector_math.h"
 
@@ -285,33 +289,44 @@ Plan plan_of(const Tensor& q, const Geometry& g, const AttentionOptions& options
   return plan;
 }
 
-// The forward on checked inputs: A = Q Kᵀ, P and W by the row kernel, output = W V.
-Pass forward(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& options, const Plan& plan) {
+// a · b (no autograd) written into `into` when it is defined (a view of a larger buffer), else new.
+Tensor product(const Tensor& a, const Tensor& b, const Tensor& into) {
+  if (!into.defined()) return matmul(a, b);
+  matmul_into(a, b, into);
+  return into;
+}
+
+// The forward on checked inputs: A = Q Kᵀ, P and W by the row kernel, output = W V (written into
+// output_into when it is defined).
+Pass forward(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& options, const Plan& plan,
+             const Tensor& output_into = Tensor()) {
   const Biases biases(plan.g, options);
   NoGradGuard no_grad;
   Pass pass;
   pass.probabilities = matmul(q, transpose(k, -2, -1));  // A = Q Kᵀ (N, T, S), then P in place
   pass.weights = plan.dropout.active() ? Tensor::empty(pass.probabilities.shape()) : pass.probabilities;
   softmax_rows(pass.probabilities, pass.weights, plan.g, biases, options.causal, plan.scale, plan.dropout);
-  pass.output = matmul(pass.weights, v);  // (N, T, Dv)
+  pass.output = product(pass.weights, v, output_into);  // (N, T, Dv)
   return pass;
 }
 
-// dQ, dK, dV (dense; undefined where not wanted) from g = dL/d output (N, T, Dv):
+// dQ, dK, dV (undefined where not wanted; written into `into`'s tensors where those are defined,
+// else dense) from g = dL/d output (N, T, Dv):
 //   dV = Wᵀ g;  dA = scale · P ⊙ (dP − Σ P ⊙ dP) with dP = (g Vᵀ) ⊙ m;  dQ = dA K;  dK = dAᵀ Q
 std::array<Tensor, 3> backward(const Tensor& grad, const Tensor& q, const Tensor& k, const Tensor& v,
-                               const Tensor& probabilities, const Plan& plan, std::array<bool, 3> wanted) {
+                               const Tensor& probabilities, const Plan& plan, std::array<bool, 3> wanted,
+                               const std::array<Tensor, 3>& into = {}) {
   NoGradGuard no_grad;
   std::array<Tensor, 3> grads;
   if (wanted[2]) {
     const Tensor w = plan.dropout.active() ? apply_dropout(probabilities, plan.g, plan.dropout) : probabilities;
-    grads[2] = matmul(transpose(w, -2, -1), grad);
+    grads[2] = product(transpose(w, -2, -1), grad, into[2]);
   }
   if (wanted[0] || wanted[1]) {
     Tensor grad_scores = matmul(grad, transpose(v, -2, -1));  // dW, then dA in place
     softmax_rows_backward(grad_scores, probabilities, plan.g, plan.scale, plan.dropout);
-    if (wanted[0]) grads[0] = matmul(grad_scores, k);
-    if (wanted[1]) grads[1] = matmul(transpose(grad_scores, -2, -1), q);
+    if (wanted[0]) grads[0] = product(grad_scores, k, into[0]);
+    if (wanted[1]) grads[1] = product(transpose(grad_scores, -2, -1), q, into[1]);
   }
   return grads;
 }
@@ -356,20 +371,16 @@ AttentionResult packed_self_attention(const Tensor& qkv, int64_t num_heads, cons
   };
   const auto [q, k, v] = parts(packed);
   const Plan plan = plan_of(q, check_inputs(q, k, v, options, "packed_self_attention"), options);
-  const Pass pass = forward(q, k, v, options, plan);
   Tensor merged = Tensor::empty({batch, length, width});  // the heads side by side again
-  copy_into(heads_view(merged, num_heads, head_dim, 0), pass.output);
+  const Pass pass = forward(q, k, v, options, plan, heads_view(merged, num_heads, head_dim, 0));
   record("packed_self_attention", merged, {qkv},
          [saved_qkv = SavedTensor(packed), saved_p = SavedTensor(pass.probabilities), plan, parts, num_heads, head_dim,
           shape = qkv.shape()](const Tensor& grad, NeedsGrad) {
            // the gradients of the three parts, written side by side as the parts were read
            const auto [q_saved, k_saved, v_saved] = parts(saved_qkv.get());
            const Tensor grad_heads = heads_view(dense(grad), num_heads, head_dim, 0);  // (B, H, T, D)
-           const std::array<Tensor, 3> grads =
-               backward(grad_heads, q_saved, k_saved, v_saved, saved_p.get(), plan, {true, true, true});
            Tensor grad_qkv = Tensor::empty(shape);
-           const std::array<Tensor, 3> destinations = parts(grad_qkv);
-           for (size_t i = 0; i < 3; ++i) copy_into(destinations[i], grads[i]);
+           backward(grad_heads, q_saved, k_saved, v_saved, saved_p.get(), plan, {true, true, true}, parts(grad_qkv));
            return std::vector<Tensor>{grad_qkv};
          });
   return {merged, pass.weights};
