@@ -45,6 +45,14 @@ void BM_unary(benchmark::State& state) {
   set_bytes(state, 2 * n);
 }
 
+// Dropout while training: one random draw per element (ops/dropout_mask.h), read x, write y.
+void BM_dropout(benchmark::State& state) {
+  int64_t n = state.range(0);
+  Tensor a = randn({n});
+  for (auto _ : state) benchmark::DoNotOptimize(ops::dropout(a, 0.1f, /*training=*/true));
+  set_bytes(state, 2 * n);
+}
+
 // (rows, 1024) + (1024): the bias-add pattern, a broadcast operand.
 void BM_add_broadcast_row(benchmark::State& state) {
   int64_t n = state.range(0);
@@ -94,6 +102,7 @@ BENCHMARK(BM_binary<ops::mul>)->Name("BM_mul")->Apply(sizes);
 BENCHMARK(BM_unary<ops::relu>)->Name("BM_relu")->Apply(sizes);
 BENCHMARK(BM_unary<ops::exp>)->Name("BM_exp")->Apply(sizes);
 BENCHMARK(BM_unary<ops::tanh>)->Name("BM_tanh")->Apply(sizes);
+BENCHMARK(BM_dropout)->Apply(sizes);
 BENCHMARK(BM_add_broadcast_row)->Apply(sizes);
 BENCHMARK(BM_sum_all)->Apply(sizes);
 BENCHMARK(BM_sum_rows)->Apply(sizes);

@@ -19,25 +19,31 @@
 //
 // Memory: the forward allocates the scores (N, T, S) and turns them into P in place; the only
 // (N, T, S) tensor kept for backward is P. The dropout factors are not stored: they are a function
-// of (seed, counter) (core/random.h), so backward draws them again from the two saved integers.
+// of (seed, counter) (ops/dropout_mask.h), so backward draws them again from the two saved integers.
 // While training with dropout, W is a second (N, T, S) tensor, freed after the forward.
 //
 // The GEMMs are ops::matmul called under no-grad: transposed views reach BLAS as flags, and the N
 // small products run in parallel, one per thread. The row kernels run in parallel over rows.
+// packed_self_attention reads q, k and v as views of the packed projection, writes each head's
+// output straight into its columns of the (B, T, E) result and the gradients straight into their
+// thirds of the packed gradient (ops::matmul_into): no copies on either side.
 #include "heed/ops/attention.h"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "heed/core/autograd.h"
 #include "heed/core/factories.h"
 #include "heed/core/kernels.h"
 #include "heed/core/parallel.h"
 #include "heed/core/random.h"
+#include "heed/ops/dropout_mask.h"
 #include "heed/ops/index.h"
 #include "heed/ops/matmul.h"
+#include "heed/ops/matmul_into.h"
 #include "heed/ops/shape.h"
 #include "heed/ops/vector_math.h"
 
@@ -109,15 +115,15 @@ class Biases {
   std::vector<int64_t> table_offset_;
 };
 
-// The dropout factor of every weight: element i (row-major in (N, T, S)) is kept when the uniform
+// The dropout factors of the weights: element i (row-major in (N, T, S)) is kept when the uniform
 // number at counter start + i is at least p, the rule of ops::dropout.
 struct DropoutDraw {
   float p = 0.0f;
   uint64_t seed = 0, start = 0;
   bool active() const { return p > 0.0f; }
-  float factor(int64_t i) const {
-    const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;  // p == 1 keeps nothing
-    return uniform_from_bits(random_bits(seed, start + static_cast<uint64_t>(i))) >= p ? scale : 0.0f;
+  // The factors of elements [first, first + n) into out.
+  void factors(int64_t first, float* out, int64_t n) const {
+    dropout_factors(seed, start + static_cast<uint64_t>(first), p, out, n);
   }
 };
 
@@ -126,11 +132,15 @@ int64_t visible_keys(const Geometry& g, bool causal, int64_t t) {
   return causal ? std::clamp<int64_t>(t + g.keys - g.queries + 1, 0, g.keys) : g.keys;
 }
 
+// Runs body(lo, hi) over the N·T rows in parallel chunks.
+void for_each_chunk_of_rows(const Geometry& g, const auto& body) {
+  parallel_for(0, g.rows(), std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(g.keys, 1)), body);
+}
+
 void for_each_row(const Geometry& g, const auto& body) {
-  parallel_for(0, g.rows(), std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(g.keys, 1)),
-               [&](int64_t lo, int64_t hi) {
-                 for (int64_t row = lo; row < hi; ++row) body(row / g.queries, row % g.queries, row);
-               });
+  for_each_chunk_of_rows(g, [&](int64_t lo, int64_t hi) {
+    for (int64_t row = lo; row < hi; ++row) body(row / g.queries, row % g.queries, row);
+  });
 }
 
 // Scores A (N, T, S) become P in place: s = scale·A + biases over the visible keys, P = softmax(s),
@@ -166,7 +176,9 @@ void softmax_rows(Tensor& scores, Tensor& dropped, const Geometry& g, const Bias
     }
     if (all_dropped != nullptr) {
       float* w = all_dropped + row * S;
-      for (int64_t j = 0; j < S; ++j) w[j] = p[j] * dropout.factor(row * S + j);
+      dropout.factors(row * S, w, S);
+#pragma omp simd
+      for (int64_t j = 0; j < S; ++j) w[j] *= p[j];
     }
   });
 }
@@ -177,16 +189,22 @@ void softmax_rows_backward(Tensor& grad, const Tensor& probabilities, const Geom
   float* all_grad = grad.mutable_data<float>();
   const float* all_p = probabilities.data<float>();
   const int64_t S = g.keys;
-  for_each_row(g, [&](int64_t, int64_t, int64_t row) {
-    float* d = all_grad + row * S;
-    const float* p = all_p + row * S;
-    if (dropout.active())
-      for (int64_t j = 0; j < S; ++j) d[j] *= dropout.factor(row * S + j);
-    float dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-    for (int64_t j = 0; j < S; ++j) dot += p[j] * d[j];
+  for_each_chunk_of_rows(g, [&](int64_t lo, int64_t hi) {
+    std::vector<float> factors(dropout.active() ? static_cast<size_t>(S) : 0);
+    for (int64_t row = lo; row < hi; ++row) {
+      float* d = all_grad + row * S;
+      const float* p = all_p + row * S;
+      if (dropout.active()) {
+        dropout.factors(row * S, factors.data(), S);
 #pragma omp simd
-    for (int64_t j = 0; j < S; ++j) d[j] = scale * p[j] * (d[j] - dot);
+        for (int64_t j = 0; j < S; ++j) d[j] *= factors[static_cast<size_t>(j)];
+      }
+      float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+      for (int64_t j = 0; j < S; ++j) dot += p[j] * d[j];
+#pragma omp simd
+      for (int64_t j = 0; j < S; ++j) d[j] = scale * p[j] * (d[j] - dot);
+    }
   });
 }
 
@@ -195,8 +213,10 @@ Tensor apply_dropout(const Tensor& probabilities, const Geometry& g, const Dropo
   Tensor dropped = Tensor::empty(probabilities.shape());
   const float* p = probabilities.data<float>();
   float* w = dropped.mutable_data<float>();
-  for_each_row(g, [&](int64_t, int64_t, int64_t row) {
-    for (int64_t j = row * g.keys; j < (row + 1) * g.keys; ++j) w[j] = p[j] * dropout.factor(j);
+  for_each_chunk_of_rows(g, [&](int64_t lo, int64_t hi) {
+    dropout.factors(lo * g.keys, w + lo * g.keys, (hi - lo) * g.keys);
+#pragma omp simd
+    for (int64_t j = lo * g.keys; j < hi * g.keys; ++j) w[j] *= p[j];
   });
   return dropped;
 }
@@ -269,33 +289,44 @@ Plan plan_of(const Tensor& q, const Geometry& g, const AttentionOptions& options
   return plan;
 }
 
-// The forward on checked inputs: A = Q Kᵀ, P and W by the row kernel, output = W V.
-Pass forward(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& options, const Plan& plan) {
+// a · b (no autograd) written into `into` when it is defined (a view of a larger buffer), else new.
+Tensor product(const Tensor& a, const Tensor& b, const Tensor& into) {
+  if (!into.defined()) return matmul(a, b);
+  matmul_into(a, b, into);
+  return into;
+}
+
+// The forward on checked inputs: A = Q Kᵀ, P and W by the row kernel, output = W V (written into
+// output_into when it is defined).
+Pass forward(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& options, const Plan& plan,
+             const Tensor& output_into = Tensor()) {
   const Biases biases(plan.g, options);
   NoGradGuard no_grad;
   Pass pass;
   pass.probabilities = matmul(q, transpose(k, -2, -1));  // A = Q Kᵀ (N, T, S), then P in place
   pass.weights = plan.dropout.active() ? Tensor::empty(pass.probabilities.shape()) : pass.probabilities;
   softmax_rows(pass.probabilities, pass.weights, plan.g, biases, options.causal, plan.scale, plan.dropout);
-  pass.output = matmul(pass.weights, v);  // (N, T, Dv)
+  pass.output = product(pass.weights, v, output_into);  // (N, T, Dv)
   return pass;
 }
 
-// dQ, dK, dV (dense; undefined where not wanted) from g = dL/d output (N, T, Dv):
+// dQ, dK, dV (undefined where not wanted; written into `into`'s tensors where those are defined,
+// else dense) from g = dL/d output (N, T, Dv):
 //   dV = Wᵀ g;  dA = scale · P ⊙ (dP − Σ P ⊙ dP) with dP = (g Vᵀ) ⊙ m;  dQ = dA K;  dK = dAᵀ Q
 std::array<Tensor, 3> backward(const Tensor& grad, const Tensor& q, const Tensor& k, const Tensor& v,
-                               const Tensor& probabilities, const Plan& plan, std::array<bool, 3> wanted) {
+                               const Tensor& probabilities, const Plan& plan, std::array<bool, 3> wanted,
+                               const std::array<Tensor, 3>& into = {}) {
   NoGradGuard no_grad;
   std::array<Tensor, 3> grads;
   if (wanted[2]) {
     const Tensor w = plan.dropout.active() ? apply_dropout(probabilities, plan.g, plan.dropout) : probabilities;
-    grads[2] = matmul(transpose(w, -2, -1), grad);
+    grads[2] = product(transpose(w, -2, -1), grad, into[2]);
   }
   if (wanted[0] || wanted[1]) {
     Tensor grad_scores = matmul(grad, transpose(v, -2, -1));  // dW, then dA in place
     softmax_rows_backward(grad_scores, probabilities, plan.g, plan.scale, plan.dropout);
-    if (wanted[0]) grads[0] = matmul(grad_scores, k);
-    if (wanted[1]) grads[1] = matmul(transpose(grad_scores, -2, -1), q);
+    if (wanted[0]) grads[0] = product(grad_scores, k, into[0]);
+    if (wanted[1]) grads[1] = product(transpose(grad_scores, -2, -1), q, into[1]);
   }
   return grads;
 }
@@ -340,20 +371,16 @@ AttentionResult packed_self_attention(const Tensor& qkv, int64_t num_heads, cons
   };
   const auto [q, k, v] = parts(packed);
   const Plan plan = plan_of(q, check_inputs(q, k, v, options, "packed_self_attention"), options);
-  const Pass pass = forward(q, k, v, options, plan);
   Tensor merged = Tensor::empty({batch, length, width});  // the heads side by side again
-  copy_into(heads_view(merged, num_heads, head_dim, 0), pass.output);
+  const Pass pass = forward(q, k, v, options, plan, heads_view(merged, num_heads, head_dim, 0));
   record("packed_self_attention", merged, {qkv},
          [saved_qkv = SavedTensor(packed), saved_p = SavedTensor(pass.probabilities), plan, parts, num_heads, head_dim,
           shape = qkv.shape()](const Tensor& grad, NeedsGrad) {
            // the gradients of the three parts, written side by side as the parts were read
            const auto [q_saved, k_saved, v_saved] = parts(saved_qkv.get());
            const Tensor grad_heads = heads_view(dense(grad), num_heads, head_dim, 0);  // (B, H, T, D)
-           const std::array<Tensor, 3> grads =
-               backward(grad_heads, q_saved, k_saved, v_saved, saved_p.get(), plan, {true, true, true});
            Tensor grad_qkv = Tensor::empty(shape);
-           const std::array<Tensor, 3> destinations = parts(grad_qkv);
-           for (size_t i = 0; i < 3; ++i) copy_into(destinations[i], grads[i]);
+           backward(grad_heads, q_saved, k_saved, v_saved, saved_p.get(), plan, {true, true, true}, parts(grad_qkv));
            return std::vector<Tensor>{grad_qkv};
          });
   return {merged, pass.weights};

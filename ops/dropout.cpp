@@ -1,39 +1,45 @@
 // Dropout. Element i of x (in row-major order) is kept when the uniform number at counter start + i
-// of the default generator is at least p, where start is the first of numel(x) counters reserved
-// for this call. The mask is thus a function of (seed, counter) alone: any thread may compute any
-// element and the result never depends on the thread count. One pass writes the mask (1/(1 − p)
-// where kept, 0 elsewhere) and the output; backward multiplies by the saved mask.
+// of the default generator's stream is at least p (ops/dropout_mask.h draws it), where start is the
+// first of numel(x) counters reserved for this call. The mask is thus a function of (seed, counter)
+// alone: any thread may compute any element and the result never depends on the thread count, and
+// nothing needs storing for backward: it draws the mask again from (seed, start), which costs less
+// than writing a mask as large as x and reading it back.
 #include "heed/ops/dropout.h"
 
 #include "heed/core/autograd.h"
 #include "heed/core/kernels.h"
 #include "heed/core/parallel.h"
 #include "heed/core/random.h"
-#include "heed/ops/elementwise.h"
+#include "heed/ops/dropout_mask.h"
 
 namespace heed::ops {
+namespace {
+
+// out = in ⊙ mask for dense in and out of `shape`, the mask of counters start onwards of `seed`.
+Tensor masked(const Tensor& in, const Shape& shape, uint64_t seed, uint64_t start, float p) {
+  Tensor out = Tensor::empty(shape);
+  const float* x = in.data<float>();
+  float* y = out.mutable_data<float>();
+  parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t lo, int64_t hi) {
+    dropout_factors(seed, start + static_cast<uint64_t>(lo), p, y + lo, hi - lo);  // the mask, then
+#pragma omp simd
+    for (int64_t i = lo; i < hi; ++i) y[i] *= x[i];  // times the input
+  });
+  return out;
+}
+
+}  // namespace
 
 Tensor dropout(const Tensor& x, float p, bool training) {
   check_dtype(x, Dtype::Float32, "dropout", "x");
   HEED_CHECK(p >= 0.0f && p <= 1.0f, "dropout", "p is {}; expected a probability in [0, 1]", p);
   if (!training || p == 0.0f) return x;
-  const Tensor input = dense(x);
-  Tensor mask = Tensor::empty(x.shape()), out = Tensor::empty(x.shape());
-  const float* in = input.data<float>();
-  float *m = mask.mutable_data<float>(), *y = out.mutable_data<float>();
   Generator& generator = default_generator();
   const uint64_t seed = generator.seed(), start = generator.reserve(static_cast<uint64_t>(x.numel()));
-  const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;  // p == 1 keeps nothing
-  parallel_for(0, x.numel(), kElementwiseGrain, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      const bool keep = uniform_from_bits(random_bits(seed, start + static_cast<uint64_t>(i))) >= p;
-      m[i] = keep ? scale : 0.0f;
-      y[i] = in[i] * m[i];
-    }
-  });
-  record("dropout", out, {x}, [saved_mask = SavedTensor(mask)](const Tensor& g, NeedsGrad) {
-    // dx = g ⊙ mask
-    return std::vector<Tensor>{mul(g, saved_mask.get())};
+  Tensor out = masked(dense(x), x.shape(), seed, start, p);
+  record("dropout", out, {x}, [seed, start, p, shape = x.shape()](const Tensor& g, NeedsGrad) {
+    // dx = g ⊙ mask, the same mask drawn again
+    return std::vector<Tensor>{masked(dense(g), shape, seed, start, p)};
   });
   return out;
 }

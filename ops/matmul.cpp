@@ -18,6 +18,7 @@
 //     OpenBLAS. Where several entries add into one matrix (the gradient of a broadcast operand),
 //     the first GEMM writes it (beta = 0) and the others add to it (beta = 1): no temporaries.
 #include "heed/ops/matmul.h"
+#include "heed/ops/matmul_into.h"
 
 #include <algorithm>
 #include <numeric>
@@ -111,44 +112,52 @@ bool shared_by_all(const std::vector<int64_t>& offsets) {
   return std::all_of(offsets.begin(), offsets.end(), [](int64_t offset) { return offset == 0; });
 }
 
-// c (m, n, dense) = op(a) · op(b) + beta · c, where op(a) is (m, k) and op(b) is (k, n).
+// c (m, n, rows ldc apart) = op(a) · op(b) + beta · c, where op(a) is (m, k) and op(b) is (k, n).
 void gemm(int64_t m, int64_t n, int64_t k, const Matrices& a, int64_t a_offset, const Matrices& b,
-          int64_t b_offset, float beta, float* c) {
+          int64_t b_offset, float beta, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
   if (k == 0) {  // an empty sum; BLAS libraries disagree on this edge case
-    if (beta == 0) std::fill(c, c + m * n, 0.0f);
+    if (beta == 0)
+      for (int64_t row = 0; row < m; ++row) std::fill(c + row * ldc, c + row * ldc + n, 0.0f);
     return;
   }
   blas::sgemm(a.trans, b.trans, m, n, k, 1.0f, a.data() + a_offset, a.ld, b.data() + b_offset, b.ld,
-              beta, c, n);
+              beta, c, ldc);
+}
+
+// c (m, n, dense) = op(a) · op(b) + beta · c
+void gemm(int64_t m, int64_t n, int64_t k, const Matrices& a, int64_t a_offset, const Matrices& b,
+          int64_t b_offset, float beta, float* c) {
+  gemm(m, n, k, a, a_offset, b, b_offset, beta, c, n);
 }
 
 // out = Σ_e op(L[e]) · op(R[e]) over the entries e of `batch`, each product added into the out
-// matrix that e broadcasts to. out_shape is (..., m, n), its batch dims broadcasting to `batch`:
-// the product itself (one entry per out matrix) or the gradient of a broadcast operand (several).
-Tensor batched_product(const Matrices& left, const Matrices& right, const Shape& out_shape,
-                       const Shape& batch) {
+// matrix that e broadcasts to. out (..., m, n) has unit column stride and batch dims broadcasting
+// to `batch`: the product itself (one entry per out matrix) or the gradient of a broadcast operand
+// (several). out may be a view: its matrices are written where they lie.
+void product_into(const Matrices& left, const Matrices& right, Tensor out, const Shape& batch) {
   const int64_t m = left.rows, k = left.cols, n = right.cols;
-  Tensor out = Tensor::empty(out_shape);
   float* c = out.mutable_data<float>();
+  const int64_t ldc = m == 1 ? n : out.strides()[out.dim() - 2];
   const std::vector<int64_t> l = batch_offsets(left, batch), r = batch_offsets(right, batch);
-  const Shape out_batch = batch_part(out_shape);
-  const std::vector<int64_t> target =  // in matrices
-      offsets_of(batch, broadcast_strides(out_batch, contiguous_strides(out_batch), batch));
+  const Shape out_batch = batch_part(out.shape());
+  const std::vector<int64_t> target =  // in elements
+      offsets_of(batch, broadcast_strides(out_batch, batch_part(out.strides()), batch));
   const auto entries = static_cast<int64_t>(l.size());
   const int64_t targets = numel(out_batch);
   if (entries == 0) {  // an empty batch adds nothing to a broadcast operand's gradient
     fill(out, 0.0);
-    return out;
+    return;
   }
-  if (targets == entries && shared_by_all(r) && !left.trans && back_to_back(l, left.span())) {
+  if (out.is_contiguous() && targets == entries && shared_by_all(r) && !left.trans &&
+      back_to_back(l, left.span())) {
     gemm(entries * m, n, k, left, 0, right, 0, 0.0f, c);  // (entries·m, k) x (k, n)
-    return out;
+    return;
   }
-  if (targets == 1 && left.trans && back_to_back(l, left.span()) && !right.trans &&
+  if (out.is_contiguous() && targets == 1 && left.trans && back_to_back(l, left.span()) && !right.trans &&
       back_to_back(r, right.span())) {
     gemm(m, n, entries * k, left, 0, right, 0, 0.0f, c);  // (m, entries·k) x (entries·k, n)
-    return out;
+    return;
   }
   // One GEMM per entry, grouped by the out matrix they add into (in batch order within a group).
   std::vector<int64_t> order(static_cast<size_t>(entries));
@@ -163,7 +172,7 @@ Tensor batched_product(const Matrices& left, const Matrices& right, const Shape&
       for (int64_t i = group_start[group]; i < group_start[group + 1]; ++i) {
         const int64_t e = order[i];
         float beta = i == group_start[group] ? 0.0f : 1.0f;
-        gemm(m, n, k, left, l[e], right, r[e], beta, c + target[e] * m * n);
+        gemm(m, n, k, left, l[e], right, r[e], beta, c + target[e], ldc);
       }
   };
   const auto groups = static_cast<int64_t>(group_start.size()) - 1;
@@ -171,6 +180,12 @@ Tensor batched_product(const Matrices& left, const Matrices& right, const Shape&
     parallel_for(0, groups, std::max<int64_t>(1, kParallelWork / std::max<int64_t>(m * n * k, 1)), run_groups);
   else
     run_groups(0, groups);
+}
+
+// The same into a new dense tensor of out_shape.
+Tensor batched_product(const Matrices& left, const Matrices& right, const Shape& out_shape, const Shape& batch) {
+  Tensor out = Tensor::empty(out_shape);
+  product_into(left, right, out, batch);
   return out;
 }
 
@@ -253,6 +268,20 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
            return std::vector<Tensor>{grad_a, grad_b};
          });
   return out;
+}
+
+void matmul_into(const Tensor& a, const Tensor& b, const Tensor& out) {
+  HEED_CHECK(a.dim() >= 2 && b.dim() >= 2 && a.size(-1) == b.size(-2), "matmul_into",
+             "a is {} and b is {}; expected a (..., M, K) and b (..., K, N)", a.shape(), b.shape());
+  Shape out_shape = broadcast_batch(a.shape(), b.shape());
+  out_shape.push_back(a.size(-2));
+  out_shape.push_back(b.size(-1));
+  HEED_CHECK(out.shape() == out_shape && out.dtype() == Dtype::Float32 &&
+                 (out.size(-1) == 1 || out.strides().back() == 1) &&
+                 (out.size(-2) == 1 || out.strides()[out.dim() - 2] >= out.size(-1)),
+             "matmul_into", "out is {} with strides {} for a {} x b {}; expected float32 {} with unit column stride",
+             out.shape(), out.strides(), a.shape(), b.shape(), out_shape);
+  product_into(matrices_of(a), matrices_of(b), out, batch_part(out_shape));
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {

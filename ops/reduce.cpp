@@ -78,6 +78,32 @@ float sum_of_long_row(const float* row, int64_t n) {
   return total;
 }
 
+// Output rows at least this long split their columns across threads; shorter ones split the rows.
+constexpr int64_t kColumnsToSplit = 4096;
+constexpr int64_t kRowsPerBlock = 64;
+
+// dst[i] = Σ_r src[r·width + i] for i in [lo, hi), r in [0, rows): vectorises along i.
+void add_rows(const float* src, int64_t rows, int64_t width, int64_t lo, int64_t hi, float* dst) {
+  std::fill(dst + lo, dst + hi, 0.0f);
+  for (int64_t r = 0; r < rows; ++r)
+#pragma omp simd
+    for (int64_t i = lo; i < hi; ++i) dst[i] += src[r * width + i];
+}
+
+// dst (width) = the sum of the rows of src (rows, width). The rows are cut into blocks of a fixed
+// size, summed in parallel, and the block sums are added in order: the result is the same whatever
+// the thread count.
+void sum_row_blocks(const float* src, int64_t rows, int64_t width, float* dst) {
+  const int64_t blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
+  std::vector<float> partial(static_cast<size_t>(blocks * width));
+  parallel_for(0, blocks, std::max<int64_t>(1, kElementwiseGrain / (kRowsPerBlock * width)), [&](int64_t lo, int64_t hi) {
+    for (int64_t block = lo; block < hi; ++block)
+      add_rows(src + block * kRowsPerBlock * width, std::min(kRowsPerBlock, rows - block * kRowsPerBlock), width, 0,
+               width, partial.data() + block * width);
+  });
+  add_rows(partial.data(), blocks, width, 0, width, dst);
+}
+
 // Sum of dense x over dims [first, last], keepdim.
 Tensor sum_block(const Tensor& x, int64_t first, int64_t last) {
   Block b = block_of(x.shape(), first, last);
@@ -93,21 +119,15 @@ Tensor sum_block(const Tensor& x, int64_t first, int64_t last) {
                  [&](int64_t lo, int64_t hi) {
                    for (int64_t row = lo; row < hi; ++row) o[row] = sum_of_row(in + row * b.reduced, b.reduced);
                  });
-  } else {  // add whole rows of length inner: vectorises along i
-    auto reduce_columns = [&](int64_t outer, int64_t i_lo, int64_t i_hi) {
-      float* dst = o + outer * b.inner;
-      const float* src = in + outer * b.reduced * b.inner;
-      std::fill(dst + i_lo, dst + i_hi, 0.0f);
-      for (int64_t r = 0; r < b.reduced; ++r)
-        for (int64_t i = i_lo; i < i_hi; ++i) dst[i] += src[r * b.inner + i];
-    };
-    if (b.outer > 1) {
-      parallel_for(0, b.outer, 1, [&](int64_t lo, int64_t hi) {
-        for (int64_t outer = lo; outer < hi; ++outer) reduce_columns(outer, 0, b.inner);
-      });
-    } else {
-      parallel_for(0, b.inner, 1024, [&](int64_t lo, int64_t hi) { reduce_columns(0, lo, hi); });
-    }
+  } else if (b.outer > 1) {  // add whole rows of length inner: vectorises along i
+    parallel_for(0, b.outer, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t outer = lo; outer < hi; ++outer)
+        add_rows(in + outer * b.reduced * b.inner, b.reduced, b.inner, 0, b.inner, o + outer * b.inner);
+    });
+  } else if (b.inner >= kColumnsToSplit || b.reduced < 2 * kRowsPerBlock) {  // one output row: split its columns
+    parallel_for(0, b.inner, 1024, [&](int64_t lo, int64_t hi) { add_rows(in, b.reduced, b.inner, lo, hi, o); });
+  } else {  // a short output row over many rows (a bias gradient): split the rows
+    sum_row_blocks(in, b.reduced, b.inner, o);
   }
   return out;
 }

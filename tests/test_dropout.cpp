@@ -4,6 +4,7 @@
 
 #include "test_util.h"
 #include "heed/ops/dropout.h"
+#include "heed/ops/dropout_mask.h"
 
 namespace heed {
 namespace {
@@ -64,6 +65,42 @@ TEST(Dropout, MaskDoesNotDependOnTheThreadCount) {
   Tensor two_threads = ops::dropout(x, 0.4f, true);
   omp_set_num_threads(threads);
   EXPECT_TRUE(all_close(two_threads, one_thread, 0, 0));
+}
+
+// A draw depends on its counter alone: one call over a range equals two calls over its halves,
+// also where the range crosses a multiple of 2³² (where the hash's key changes).
+TEST(DropoutFactors, EachDrawDependsOnItsCounterOnly) {
+  const uint64_t first = (uint64_t{5} << 32) - 1000;
+  const int64_t n = 3000, split = 777;
+  std::vector<float> whole(n), pieces(n);
+  ops::dropout_factors(9, first, 0.25f, whole.data(), n);
+  ops::dropout_factors(9, first, 0.25f, pieces.data(), split);
+  ops::dropout_factors(9, first + split, 0.25f, pieces.data() + split, n - split);
+  EXPECT_EQ(whole, pieces);
+  std::vector<float> other_seed(n);
+  ops::dropout_factors(10, first, 0.25f, other_seed.data(), n);
+  EXPECT_NE(whole, other_seed);
+}
+
+// Kept fraction 1 − p, and neighbouring draws independent: pairs of kept neighbours make up
+// (1 − p)², on both sides of a key change.
+TEST(DropoutFactors, KeptFractionAndNeighboursLookIndependent) {
+  const float p = 0.4f;
+  for (uint64_t first : {uint64_t{0}, (uint64_t{7} << 32) - 100000}) {
+    const int64_t n = 200000;
+    std::vector<float> factors(n);
+    ops::dropout_factors(3, first, p, factors.data(), n);
+    int64_t kept = 0, kept_pairs = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      if (factors[i] == 0.0f) continue;
+      EXPECT_FLOAT_EQ(factors[i], 1.0f / (1.0f - p));
+      ++kept;
+      if (i + 1 < n && factors[i + 1] != 0.0f) ++kept_pairs;
+    }
+    // standard deviations about 0.0011 for both fractions
+    EXPECT_NEAR(static_cast<double>(kept) / n, 1.0 - p, 0.006);
+    EXPECT_NEAR(static_cast<double>(kept_pairs) / (n - 1), (1.0 - p) * (1.0 - p), 0.006);
+  }
 }
 
 TEST(DropoutGrad, Gradcheck) {

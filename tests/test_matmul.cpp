@@ -5,6 +5,7 @@
 
 #include "golden.h"
 #include "heed/ops/matmul.h"
+#include "heed/ops/matmul_into.h"
 
 namespace heed {
 namespace {
@@ -151,6 +152,36 @@ TEST(Matmul, Goldens) {
       });
     }
   }
+}
+
+// matmul_into writes the product where a view's matrices lie and leaves the rest of the buffer as
+// it was: each head's columns of a (B, T, H·D) buffer, and a column slice of a (B, T, N) one.
+TEST(Matmul, IntoAViewWritesOnlyItsMatrices) {
+  manual_seed(12);
+  const float untouched = 7.0f;
+  Tensor a = leaf({2, 3, 4, 5}).detach(), b = leaf({2, 3, 5, 2}).detach();
+  Tensor heads_buffer = full({2, 4, 7}, untouched);  // 3 heads of 2 columns, then one spare column
+  Tensor heads = make_view(heads_buffer, {2, 3, 4, 2}, {28, 2, 7, 1}, 0);  // (B, H, T, D)
+  ops::matmul_into(a, b, heads);
+  EXPECT_TRUE(all_close(heads, reference_matmul(a, b), 1e-5, 1e-5));
+  EXPECT_TRUE(all_close(ops::narrow(heads_buffer, 2, 6, 1), full({2, 4, 1}, untouched), 0, 0));
+
+  Tensor rows = leaf({2, 5, 4}).detach(), shared = transposed_leaf({4, 3}).detach();
+  Tensor slice_buffer = full({2, 5, 6}, untouched);
+  Tensor slice = make_view(slice_buffer, {2, 5, 3}, {30, 6, 1}, 2);  // columns 2, 3, 4
+  ops::matmul_into(rows, shared, slice);
+  EXPECT_TRUE(all_close(slice, reference_matmul(rows, shared), 1e-5, 1e-5));
+  EXPECT_TRUE(all_close(ops::narrow(slice_buffer, 2, 0, 2), full({2, 5, 2}, untouched), 0, 0));
+  EXPECT_TRUE(all_close(ops::narrow(slice_buffer, 2, 5, 1), full({2, 5, 1}, untouched), 0, 0));
+}
+
+TEST(Matmul, IntoErrors) {
+  expect_error_naming([] { ops::matmul_into(zeros({2, 3}), zeros({3, 4}), zeros({2, 5})); },
+                      {"matmul_into", "[2, 5]", "[2, 4]"});
+  expect_error_naming([] { ops::matmul_into(zeros({2, 3}), zeros({3, 4}), ops::transpose(zeros({4, 2}), 0, 1)); },
+                      {"matmul_into", "unit column stride"});
+  expect_error_naming([] { ops::matmul_into(zeros({2, 3}), zeros({2, 4}), zeros({2, 4})); },
+                      {"matmul_into", "[2, 3]", "[2, 4]"});
 }
 
 TEST(Matmul, Errors) {

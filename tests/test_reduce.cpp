@@ -46,6 +46,30 @@ TEST(Reduce, LongRowSumIsTheSameForAnyThreadCount) {
   EXPECT_NEAR(serial, exact, 1e-3 * std::sqrt(static_cast<double>(x.numel())));
 }
 
+// Summing many rows into a short one (a bias gradient, (B·T, N) -> (N)) splits the rows into
+// blocks: the sums match the exact ones and do not depend on the thread count. The column count
+// is not a multiple of the vector width and the row count not a multiple of the block.
+TEST(Reduce, ManyRowsIntoAShortRowIsTheSameForAnyThreadCount) {
+  manual_seed(6);
+  const int64_t rows = 1000, columns = 131;
+  Tensor x = randn({rows, columns});
+  int threads = num_threads();
+  omp_set_num_threads(1);
+  Tensor serial = ops::sum(x, {0});
+  omp_set_num_threads(2);
+  Tensor parallel = ops::sum(x, {0});
+  omp_set_num_threads(threads);
+  EXPECT_TRUE(all_close(parallel, serial, 0, 0));
+  const std::vector<float> values = x.to_vector<float>();
+  std::vector<float> exact(columns);
+  for (int64_t c = 0; c < columns; ++c) {
+    double total = 0;
+    for (int64_t r = 0; r < rows; ++r) total += values[static_cast<size_t>(r * columns + c)];
+    exact[static_cast<size_t>(c)] = static_cast<float>(total);
+  }
+  EXPECT_TRUE(all_close(serial, from_vector(exact), 1e-4, 1e-4));
+}
+
 TEST(Reduce, Mean) {
   Tensor x = iota({2, 3});
   EXPECT_FLOAT_EQ(ops::mean(x).item(), 2.5f);
