@@ -6,6 +6,7 @@
 //   heed eval --model runs/copy --test data/test.tsv --beam 4
 //   heed tasks
 //   heed task dates --out data/dates
+//   heed bench transformer --config tiny
 //
 // Every mistake ends the same way: one line "heed: error: ..." on stderr and a non-zero exit
 // status: 2 for a wrong command line (unknown command or option, a value out of range), 1 for a
@@ -47,6 +48,7 @@ constexpr Command kCommands[] = {
     {"eval", "score a trained model on a TSV test set", heed::cli::add_eval_command},
     {"tasks", "list the built-in toy tasks", heed::cli::add_tasks_command},
     {"task", "write a toy task's train/valid/test splits as TSV files", heed::cli::add_task_command},
+    {"bench", "time training steps of the benchmark workloads, or OpenBLAS's sgemm", heed::cli::add_bench_command},
 };
 
 std::string command_names() {
