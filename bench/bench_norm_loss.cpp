@@ -5,7 +5,7 @@
 //                                       upstream gradient (input, weight and bias gradients)
 //   BM_cross_entropy_forward_backward   ops::cross_entropy on (2048, 8000) logits with label
 //                                       smoothing 0.1 and ignore_index 0, then backward
-// Counters report GB/s of the float tensors each pass must read and write at least.
+// bytes_per_second counts the float tensors each pass must read and write at least.
 //
 //   ./build/bin/bench_norm_loss
 #include <benchmark/benchmark.h>
@@ -31,9 +31,7 @@ void BM_layer_norm_forward_backward(benchmark::State& state) {
     benchmark::DoNotOptimize(x.grad());
   }
   // forward reads x and writes y; backward reads x, dy and writes dx
-  const double bytes = 5.0 * kRows * kModel * sizeof(float);
-  state.counters["GB/s"] = benchmark::Counter(bytes * static_cast<double>(state.iterations()) / 1e9,
-                                              benchmark::Counter::kIsRate);
+  state.SetBytesProcessed(state.iterations() * 5 * kRows * kModel * static_cast<int64_t>(sizeof(float)));
 }
 
 void BM_cross_entropy_forward_backward(benchmark::State& state) {
@@ -46,9 +44,7 @@ void BM_cross_entropy_forward_backward(benchmark::State& state) {
     benchmark::DoNotOptimize(logits.grad());
   }
   // forward reads the logits; backward writes their gradient
-  const double bytes = 2.0 * kRows * kVocab * sizeof(float);
-  state.counters["GB/s"] = benchmark::Counter(bytes * static_cast<double>(state.iterations()) / 1e9,
-                                              benchmark::Counter::kIsRate);
+  state.SetBytesProcessed(state.iterations() * 2 * kRows * kVocab * static_cast<int64_t>(sizeof(float)));
 }
 
 BENCHMARK(BM_layer_norm_forward_backward)->Unit(benchmark::kMillisecond)->UseRealTime();

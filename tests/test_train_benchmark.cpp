@@ -21,22 +21,17 @@ struct Expected {
 constexpr Expected kWorkloads[] = {
     {"tiny", 1311208}, {"small", 11682624}, {"base", 34367296}, {"lstm", 1953000}};
 
-TEST(TrainBenchmark, ParameterCountsEqualPyTorchs) {
-  for (const Expected& expected : kWorkloads) {
-    train::Workload workload(expected.name, {.batch = 2, .length = 3});
-    EXPECT_EQ(workload.parameter_count(), expected.parameters) << expected.name;
-  }
-}
-
-// A tiny batch (B = 2, S = T = 5) repeated: a few steps must lower the loss of every workload.
-TEST(TrainBenchmark, StepsLowerTheLossOnARepeatedBatch) {
+// Each workload on a tiny batch (B = 2, S = T = 5), repeated: its parameter count is PyTorch's for
+// the same model, and a few steps lower the loss.
+TEST(TrainBenchmark, ParameterCountsEqualPyTorchsAndStepsLowerTheLoss) {
   for (const Expected& expected : kWorkloads) {
     train::Workload workload(expected.name, {.seed = 3, .batch = 2, .length = 5});
+    EXPECT_EQ(workload.parameter_count(), expected.parameters) << expected.name;
     const float first = workload.step();
     float last = first;
-    for (int i = 0; i < 5; ++i) last = workload.step();
+    for (int i = 0; i < 3; ++i) last = workload.step();
     EXPECT_TRUE(std::isfinite(last)) << expected.name;
-    EXPECT_LT(last, first) << expected.name;
+    EXPECT_LT(last, first - 0.1f) << expected.name;
   }
 }
 

@@ -5,7 +5,8 @@
 //   train::Workload workload("tiny", {.seed = 1});
 //   train::BenchmarkResult result = train::run_benchmark(workload, {.steps = 10, .warmup = 2});
 //   fmt::print("{}\n", train::format_result(result));
-//   // tiny: params=1311208 step_median_s=0.061 min=0.058 tokens_per_s=16787 peak_rss_mib=74 loss=6.93
+//   // tiny: params=1311208 step_median_s=0.0612 min=0.0580 tokens_per_s=16732 peak_rss_mib=74 loss=6.9300
+//   // (the figures vary from machine to machine and run to run)
 //
 // The workloads (vocab, d_model, heads, d_ff, layers, batch B, lengths S = T):
 //   tiny   Transformer 1000, 128, 4, 512, 2 + 2, B 32, 32      1,311,208 parameters
