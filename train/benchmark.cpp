@@ -134,8 +134,9 @@ BenchmarkResult run_benchmark(Workload& workload, BenchmarkOptions options) {
 }
 
 std::string format_result(const BenchmarkResult& r) {
-  return fmt::format("{}: params={} step_median_s={:.4f} min={:.4f} tokens_per_s={:.0f} peak_rss_mib={:.0f} loss={:.4f}",
-                     r.name, r.parameters, r.step_median_s, r.step_min_s, r.tokens_per_s, r.peak_rss_mib, r.loss);
+  return fmt::format(
+      "{}: params={} step_median_s={:.4f} min={:.4f} tokens_per_s={:.0f} peak_rss_mib={:.0f} loss={:.4f}", r.name,
+      r.parameters, r.step_median_s, r.step_min_s, r.tokens_per_s, r.peak_rss_mib, r.loss);
 }
 
 double peak_rss_mib() {
@@ -160,7 +161,9 @@ SgemmResult measure_sgemm(int64_t size, int repeats) {
     multiply();
     gflops.push_back(flops / seconds_since(start) / 1e9);
   }
-  return {.size = size, .gflops_median = median(gflops), .gflops_best = *std::max_element(gflops.begin(), gflops.end())};
+  return {.size = size,
+          .gflops_median = median(gflops),
+          .gflops_best = *std::max_element(gflops.begin(), gflops.end())};
 }
 
 }  // namespace heed::train
