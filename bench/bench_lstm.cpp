@@ -4,6 +4,9 @@
 //                              then backward of a fixed random gradient on the output (the step
 //                              bench/reference/lstm.py times for nn.LSTM)
 //   BM_lstm_forward_no_grad    the forward alone, under NoGradGuard
+//   BM_lstm_cell_step          one nn::LSTMCell step, B = 32, input 384, hidden 256 (the `lstm`
+//                              benchmark workload's decoder, train/benchmark_lstm.h): forward,
+//                              then backward of fixed gradients on h and c
 //   BM_lstm_gemm_floor         only the GEMMs that step needs, as raw sgemm calls on the same
 //                              shapes: the time no LSTM can go below with this BLAS. The rest of
 //                              BM_lstm_forward_backward is heed's gate kernels and bookkeeping.
@@ -47,6 +50,21 @@ void BM_lstm_forward_no_grad(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(lstm.forward(x).first);
 }
 
+void BM_lstm_cell_step(benchmark::State& state) {
+  manual_seed(0);
+  constexpr int64_t kInput = 384;
+  nn::LSTMCell cell(kInput, H);
+  Tensor x = randn({B, kInput}).set_requires_grad(), h = randn({B, H}).set_requires_grad();
+  Tensor c = randn({B, H}).set_requires_grad(), upstream = randn({B, H});
+  for (auto _ : state) {
+    cell.zero_grad();
+    for (Tensor* input : {&x, &h, &c}) input->set_grad(Tensor());
+    nn::LSTMState next = cell.forward(x, {h, c});
+    (ops::sum(next.h * upstream) + ops::sum(next.c * upstream)).backward();
+    benchmark::DoNotOptimize(cell.weight_hh.grad());
+  }
+}
+
 // C (m, n) = op(A) · op(B) with A, B, C preallocated large enough.
 void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const Tensor& a, const Tensor& b, Tensor& c) {
   blas::sgemm(ta, tb, m, n, k, 1.0f, a.data<float>(), ta ? m : k, b.data<float>(), tb ? k : n, 0.0f,
@@ -77,6 +95,7 @@ void repeated(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_lstm_forward_backward)->Apply(repeated);
 BENCHMARK(BM_lstm_forward_no_grad)->Apply(repeated);
 BENCHMARK(BM_lstm_gemm_floor)->Apply(repeated);
+BENCHMARK(BM_lstm_cell_step)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

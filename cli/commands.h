@@ -18,5 +18,6 @@ Runner add_eval_command(CLI::App& command);       // heed eval       (cli/eval_c
 Runner add_tasks_command(CLI::App& command);      // heed tasks      (cli/task_commands.cpp)
 Runner add_task_command(CLI::App& command);       // heed task NAME  (cli/task_commands.cpp)
 Runner add_plot_command(CLI::App& command);       // heed plot       (cli/plot_command.cpp)
+Runner add_bench_command(CLI::App& command);      // heed bench      (cli/bench_command.cpp)
 
 }  // namespace heed::cli

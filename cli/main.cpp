@@ -7,6 +7,7 @@
 //   heed tasks
 //   heed task dates --out data/dates
 //   heed plot --out compare.svg right=runs/right broken=runs/broken
+//   heed bench transformer --config tiny
 //
 // Every mistake ends the same way: one line "heed: error: ..." on stderr and a non-zero exit
 // status: 2 for a wrong command line (unknown command or option, a value out of range), 1 for a
@@ -49,6 +50,7 @@ constexpr Command kCommands[] = {
     {"tasks", "list the built-in toy tasks", heed::cli::add_tasks_command},
     {"task", "write a toy task's train/valid/test splits as TSV files", heed::cli::add_task_command},
     {"plot", "overlay the metrics.csv of several runs in one SVG", heed::cli::add_plot_command},
+    {"bench", "time training steps of the benchmark workloads, or OpenBLAS's sgemm", heed::cli::add_bench_command},
 };
 
 std::string command_names() {

@@ -135,10 +135,11 @@ Transformer::Transformer(TransformerConfig config_) : config(config_) {
                                           .activation = config.activation,
                                           .norm_first = config.norm_first,
                                           .multiplicative_masks = config.pitfall == Pitfall::MultiplicativeMask};
+  const bool final_norm = config.norm_first || config.final_norms;
   encoder = register_module(
-      "encoder", nn::TransformerEncoder(config.num_encoder_layers, E, config.nhead, layer, config.norm_first));
+      "encoder", nn::TransformerEncoder(config.num_encoder_layers, E, config.nhead, layer, final_norm));
   decoder = register_module(
-      "decoder", nn::TransformerDecoder(config.num_decoder_layers, E, config.nhead, layer, config.norm_first));
+      "decoder", nn::TransformerDecoder(config.num_decoder_layers, E, config.nhead, layer, final_norm));
   for (nn::Module* stack : {static_cast<nn::Module*>(encoder.get()), static_cast<nn::Module*>(decoder.get())})
     for (Tensor& p : stack->parameters())
       if (p.dim() > 1) nn::init::xavier_uniform_(p);  // as nn::Transformer and the paper's code

@@ -52,6 +52,8 @@ struct TransformerConfig {
   float dropout = 0.1f;
   nn::Activation activation = nn::Activation::ReLU;
   bool norm_first = true;                // pre-norm (trains more easily); false: the paper's post-norm
+  bool final_norms = false;              // post-norm stacks also end in a LayerNorm, as PyTorch's
+                                         // nn.Transformer's do (pre-norm stacks always end in one)
   PositionalEncoding positions = PositionalEncoding::Sinusoidal;
   int64_t max_length = 1024;             // longest source or target the position table covers
   bool share_embeddings = false;         // one table for source and target (needs equal vocab sizes)
@@ -82,7 +84,8 @@ class Transformer : public Seq2Seq {
   std::shared_ptr<nn::SinusoidalPositionalEncoding> positions;
   std::shared_ptr<nn::LearnedPositionalEncoding> source_positions, target_positions;
   std::shared_ptr<nn::Dropout> dropout;  // after embedding plus positions, on both sides
-  // The stacks; with norm_first each ends in its LayerNorm ("encoder.norm", "decoder.norm").
+  // The stacks; with norm_first or final_norms each ends in its LayerNorm ("encoder.norm",
+  // "decoder.norm").
   std::shared_ptr<nn::TransformerEncoder> encoder;
   std::shared_ptr<nn::TransformerDecoder> decoder;
   // Decoder output (E) -> target logits (V); null with tie_output, where the logits are the

@@ -3,7 +3,8 @@
 # on stderr and the documented exit status (2 for a wrong command line, 1 for a failure while
 # running), never a crash; then a tiny run end to end: heed task, heed train on the copy task,
 # heed translate (arguments, stdin, attention SVG) and heed eval, checking every promised file;
-# then Ctrl-C during training (exit status 130, a checkpoint) and --resume.
+# then heed bench (one step of the tiny Transformer); then Ctrl-C during training (exit status
+# 130, a checkpoint) and --resume.
 #
 #   tests/cli/check_cli.sh build/bin/heed          (ctest runs it as the test "cli")
 set -u
@@ -91,6 +92,12 @@ expect_error 2 "--pitfall" train --task copy --pitfall no-such-bug --out "$WORK/
 expect_error 2 "--pitfall no-warmup sets the warmup" train --task copy --pitfall no-warmup --warmup 10 --out "$WORK/x"
 expect_error 2 "--pitfall does not apply to --model lstm" train --task copy --model lstm --pitfall no-scale --out "$WORK/x"
 expect_error 2 "LABEL=PATH" plot --out "$WORK/x.svg" just-a-path
+expect_error 2 "workload|huge" bench huge
+expect_error 2 "needs --config tiny, small or base" bench transformer
+expect_error 2 "needs --config tiny, small or base \(got 'huge'\)" bench transformer --config huge
+expect_error 2 "--config is for heed bench transformer" bench lstm --config tiny
+expect_error 2 "--steps must be >= 1" bench transformer --config tiny --steps 0
+expect_error 2 "--warmup must be >= 0" bench lstm --warmup -1
 
 if ! "$HEED" --help >"$WORK/out" 2>&1 || ! grep -q "train" "$WORK/out"; then fail "heed --help"; fi
 if ! "$HEED" train --help >"$WORK/out" 2>&1 || ! grep -q -- "--d-model" "$WORK/out"; then fail "heed train --help"; fi
@@ -156,6 +163,12 @@ cp -r "$RUN" "$WORK/broken"
 rm "$WORK/broken/vocab.tgt.txt"
 expect_error 1 "vocab.tgt.txt: no such file" translate --model "$WORK/broken" "$SOURCE"
 expect_error 1 "vocab.tgt.txt: no such file" eval --model "$WORK/broken" --test "$WORK/copy/test.tsv"
+
+# ---- heed bench: one step of the tiny Transformer, no warm-up, prints its one line ----
+if expect_ok bench transformer --config tiny --steps 1 --warmup 0; then
+  grep -Eq '^tiny: params=1311208 step_median_s=[0-9.]+ min=[0-9.]+ tokens_per_s=[0-9]+ peak_rss_mib=[0-9]+ loss=[0-9.]+$' \
+    "$WORK/out" || fail "heed bench transformer printed '$(cat "$WORK/out")'"
+fi
 
 # ---- Ctrl-C, then --resume ----
 STOP="$WORK/stop"
