@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <system_error>
 
 #include "heed/core/error.h"
@@ -80,14 +81,14 @@ FaultSpec fault_from(std::string_view spec) {
 }
 
 std::mutex fault_mutex;
-FaultSpec* current_fault = nullptr;  // guarded by fault_mutex; read from the environment on first use
+std::optional<FaultSpec> current_fault;  // guarded by fault_mutex; read from the environment on first use
 
 // The fault aimed at this target, if any (counting it against skip=).
 FaultSpec fault_for(const std::string& path) {
   std::lock_guard lock(fault_mutex);
-  if (current_fault == nullptr) {
+  if (!current_fault) {
     const char* spec = std::getenv("HEED_FAULT_WRITE");
-    current_fault = new FaultSpec(fault_from(spec != nullptr ? spec : ""));
+    current_fault = fault_from(spec != nullptr ? spec : "");
   }
   if (!current_fault->error.empty()) throw Error(current_fault->error);
   if (current_fault->kind == WriteFault::None || path.find(current_fault->match) == std::string::npos) return {};
@@ -238,8 +239,7 @@ void check_writable_folder(const std::string& dir, const char* op) {
 
 void set_write_fault(std::string_view spec) {
   std::lock_guard lock(fault_mutex);
-  delete current_fault;
-  current_fault = new FaultSpec(fault_from(spec));
+  current_fault = fault_from(spec);
 }
 
 }  // namespace heed
