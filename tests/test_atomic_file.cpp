@@ -97,9 +97,10 @@ TEST(AtomicFile, FaultsAimAtMatchingFilesAfterSkippingSome) {
   write_file_atomically(folder.file("a.txt"), "a", "test");
   write_file_atomically(folder.file("b.txt"), "b", "test");  // skipped
   write_file_atomically(folder.file("a.txt"), "a", "test");
-  expect_error([&] { write_file_atomically(folder.file("b.txt"), "b2", "test"); }, {"No space left"});
-  write_file_atomically(folder.file("b.txt"), "b3", "test");  // the fault strikes once
-  EXPECT_EQ(read_bytes(folder.file("b.txt")), "b3");
+  for (int i = 0; i < 2; ++i)  // every matching file after the skipped ones, as a full disk stays full
+    expect_error([&] { write_file_atomically(folder.file("b.txt"), "b2", "test"); }, {"No space left"});
+  EXPECT_EQ(read_bytes(folder.file("b.txt")), "b");
+  write_file_atomically(folder.file("c.txt"), "c", "test");
 }
 
 TEST(AtomicFile, MalformedFaultSpecsAreErrors) {
