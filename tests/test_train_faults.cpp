@@ -253,6 +253,8 @@ TEST(ResumeFaults, ACheckpointThatDoesNotFitIsRefusedAndChangesNothing) {
       {"missing schedule step", [](train::Checkpoint& c) { c.schedule.clear(); }, {"schedule", "'step'"}},
       {"schedule at another step", [](train::Checkpoint& c) { c.schedule["step"] = int64_scalar(5); },
        {"schedule.step", "is 5", "step 2"}},
+      {"another learning rate", [](train::Checkpoint& c) { c.settings["lr"] = "0.5"; },
+       {"made with lr 0.5"}},
       {"missing model weight", [&](train::Checkpoint& c) { c.model.erase(first_weight); },
        {"model", first_weight.c_str()}},
   };
