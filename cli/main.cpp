@@ -14,6 +14,7 @@
 // failure while running (a missing file, a malformed model directory, training that diverged).
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -102,6 +103,9 @@ void wait_passively(char** argv) {
 
 int main(int argc, char** argv) {
   wait_passively(argv);
+  // A file-size limit (ulimit -f) then makes a write fail with EFBIG, which heed reports like a
+  // full disk, instead of killing the process with SIGXFSZ mid-save.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     return run(argc, argv);
   } catch (const heed::cli::UsageError& e) {

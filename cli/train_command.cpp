@@ -2,7 +2,8 @@
 // LSTM with attention -> train::Trainer with a progress display -> a model directory with
 // metrics.csv and training.svg -> the score on the test set (or the validation set).
 // Checkpoints go into the model directory as training goes; --resume continues the run they came
-// from; Ctrl-C saves one and exits with status 130.
+// from; Ctrl-C saves one and exits with status 130. A folder that takes no files is refused before
+// training starts; a save that fails (a full disk) ends the run with the error, the last checkpoint whole.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include "commands.h"
 #include "decode_flags.h"
 #include "heed/core/anomaly.h"
+#include "heed/core/atomic_file.h"
 #include "heed/core/random.h"
 #include "heed/data/tasks.h"
 #include "heed/data/tsv.h"
@@ -249,6 +251,7 @@ int run_train(TrainFlags& f) {
   fs::create_directories(f.out, error);
   require(!error && fs::is_directory(f.out), "--out {}: cannot create the directory: {}", f.out,
           error ? error.message() : "a file of that name is in the way");
+  check_writable_folder(f.out, "--out");  // before training for nothing
 
   std::optional<train::Checkpoint> checkpoint;
   const train::Translator translator = f.resume ? resumed_translator(f, corpus, checkpoint) : new_translator(f, corpus);

@@ -1,11 +1,7 @@
 // safetensors reading and writing; the format is described in serialize.h.
 #include "heed/nn/serialize.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <filesystem>
@@ -17,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "heed/core/atomic_file.h"
 #include "heed/core/kernels.h"
 
 namespace heed::nn {
@@ -35,33 +32,7 @@ const void* bytes_of(const Tensor& t) {
   return t.dtype() == Dtype::Float32 ? static_cast<const void*>(t.data<float>()) : t.data<int64_t>();
 }
 
-std::string system_error_text() { return std::error_code(errno, std::generic_category()).message(); }
-
 // ---- writing ----
-
-// Writes all `size` bytes, or throws naming the file.
-void write_all(int fd, const void* data, size_t size, const std::string& path) {
-  const char* bytes = static_cast<const char*>(data);
-  while (size > 0) {
-    ssize_t written = ::write(fd, bytes, size);
-    if (written < 0 && errno == EINTR) continue;
-    HEED_CHECK(written > 0, "nn::save", "{}: writing failed: {}", path, system_error_text());
-    bytes += written;
-    size -= static_cast<size_t>(written);
-  }
-}
-
-// A new file beside `path` that nobody else is writing: "<path>.tmp-<pid>-<n>".
-std::pair<int, std::string> create_temporary(const std::string& path) {
-  static std::atomic<uint64_t> counter = 0;
-  for (;;) {
-    std::string name = fmt::format("{}.tmp-{}-{}", path, ::getpid(), counter++);
-    int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0) return {fd, name};
-    HEED_CHECK(errno == EEXIST, "nn::save", "{}: cannot create the temporary file '{}': {}", path, name,
-               system_error_text());
-  }
-}
 
 // The header: each tensor's entry, offsets in the order of `tensors`, padded with spaces so the
 // data section starts at a multiple of 8 bytes (as Python's safetensors does).
@@ -207,23 +178,11 @@ void save(const StateDict& state, const std::string& path, const Metadata& metad
   uint8_t length[kLengthBytes];
   for (size_t i = 0; i < kLengthBytes; ++i) length[i] = static_cast<uint8_t>(uint64_t{header.size()} >> (8 * i));
 
-  auto [fd, temporary] = create_temporary(path);
-  try {
-    write_all(fd, length, kLengthBytes, path);
-    write_all(fd, header.data(), header.size(), path);
-    for (const auto& [name, t] : tensors) write_all(fd, bytes_of(t), static_cast<size_t>(t.numel()) * element_size(t.dtype()), path);
-    HEED_CHECK(::fsync(fd) == 0, "nn::save", "{}: flushing to disk failed: {}", path, system_error_text());
-    const int closed = ::close(fd);
-    fd = -1;
-    HEED_CHECK(closed == 0, "nn::save", "{}: closing the file failed: {}", path, system_error_text());
-    std::error_code error;
-    std::filesystem::rename(temporary, path, error);
-    HEED_CHECK(!error, "nn::save", "{}: cannot replace it with the new file: {}", path, error.message());
-  } catch (...) {
-    if (fd >= 0) ::close(fd);
-    ::unlink(temporary.c_str());
-    throw;
-  }
+  AtomicFile file(path, "nn::save");
+  file.write(length, kLengthBytes);
+  file.write(header.data(), header.size());
+  for (const auto& [name, t] : tensors) file.write(bytes_of(t), static_cast<size_t>(t.numel()) * element_size(t.dtype()));
+  file.commit();
 }
 
 void save(const Module& module, const std::string& path) { save(module.state_dict(), path); }
@@ -236,7 +195,7 @@ StateDict load(const std::string& path, Metadata* metadata) {
   const uint64_t file_size = std::filesystem::file_size(path, error);
   HEED_CHECK(!error, "nn::load", "{}: {}", path, error.message());
   std::ifstream in(path, std::ios::binary);
-  HEED_CHECK(in, "nn::load", "{}: cannot open it: {}", path, system_error_text());
+  HEED_CHECK(in, "nn::load", "{}: cannot open it: {}", path, std::error_code(errno, std::generic_category()).message());
 
   HEED_CHECK(file_size >= kLengthBytes, "nn::load", "{}: the file has {} bytes, too few for the 8-byte header length",
              path, file_size);

@@ -27,7 +27,7 @@ using Metadata = std::map<std::string, std::string>;
 
 // Writes `state` to `path`, replacing any file there only once the new one is completely written
 // and flushed: the data go to a temporary file in the same folder, which is then renamed over
-// `path`. On error (any tensor undefined, a folder that does not exist, a full disk, ...) throws
+// `path` (core/atomic_file.h). On error (any tensor undefined, a folder that does not exist, a full disk, ...) throws
 // heed::Error naming the file, and whatever was at `path` is left as it was.
 void save(const StateDict& state, const std::string& path, const Metadata& metadata = {});
 // save(module.state_dict(), path).

@@ -12,6 +12,7 @@
 
 #include "heed/core/kernels.h"
 #include "heed/nn/serialize.h"
+#include "file_test_util.h"
 #include "test_util.h"
 
 namespace heed {
@@ -19,27 +20,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::all_close;
+using testing::expect_same;
+using testing::files_in;
+using testing::int64_scalar;
+using testing::read_bytes;
+using testing::TempFolder;
 using testing::expect_error;
-
-// A fresh folder for one test, removed at the end.
-class TempFolder {
- public:
-  TempFolder() : path_(fs::temp_directory_path() / fmt::format("heed_serialize_{}_{}", ::getpid(), counter_++)) {
-    fs::create_directories(path_);
-  }
-  ~TempFolder() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
-};
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
@@ -53,23 +39,6 @@ std::string safetensors_bytes(const std::string& header, const std::string& data
 }
 std::string safetensors_bytes(const std::string& header, const std::string& data) {
   return safetensors_bytes(header, data, header.size());
-}
-
-void expect_same(const nn::StateDict& actual, const nn::StateDict& expected) {
-  ASSERT_EQ(actual.size(), expected.size());
-  for (const auto& [name, tensor] : expected) {
-    const Tensor& got = actual.at(name);
-    EXPECT_EQ(got.dtype(), tensor.dtype()) << name;
-    EXPECT_EQ(got.shape(), tensor.shape()) << name;
-    if (tensor.dtype() == Dtype::Int64) EXPECT_EQ(got.to_vector<int64_t>(), tensor.to_vector<int64_t>()) << name;
-    else EXPECT_EQ(got.to_vector<float>(), tensor.to_vector<float>()) << name;
-  }
-}
-
-Tensor int64_scalar(int64_t value) {
-  Tensor t = Tensor::empty({}, Dtype::Int64);
-  *t.mutable_data<int64_t>() = value;
-  return t;
 }
 
 TEST(Serialize, RoundTrip) {
@@ -232,13 +201,6 @@ TEST(Serialize, WhitespacePaddingAfterTheHeaderIsAllowed) {
 }
 
 // ---- saves that fail ----
-
-std::vector<std::string> files_in(const fs::path& folder) {
-  std::vector<std::string> out;
-  for (const auto& entry : fs::directory_iterator(folder)) out.push_back(entry.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 TEST(Serialize, FailedSavesLeaveThePreviousFileIntact) {
   TempFolder folder;

@@ -97,6 +97,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   HEED_CHECK(field("format") == kFormat, "load_checkpoint", "{}: not a heed checkpoint (format \"{}\")", path,
              field("format"));
   Checkpoint c;
+  c.source = path;
   for (auto& [name, tensor] : state) {
     nn::StateDict* parts[] = {&c.model, &c.optimizer, &c.schedule};
     size_t part = 0;

@@ -9,8 +9,9 @@
 //                                                      "rng_offset": ..., "interval": JSON,
 //                                                      "history": JSON, "settings": JSON}
 //
-// nn::save writes it atomically (temporary file, fsync, rename), so a crash during a save leaves
-// the previous checkpoint whole. A model directory keeps the last few as checkpoint-<step>.safetensors
+// nn::save writes it atomically (core/atomic_file.h: temporary file, fsync, rename), so a crash
+// during a save leaves the previous checkpoint whole; checkpoint_steps ignores the temporaries a
+// crash leaves, and the next save in the folder removes them. A model directory keeps the last few as checkpoint-<step>.safetensors
 // beside config.json and the vocabularies (train/model_dir.h); CheckpointWriter writes them as
 // train::Trainer produces checkpoints (train/trainer.h).
 #pragma once
@@ -43,6 +44,7 @@ struct Checkpoint {
   TrainInterval interval = {};
   TrainHistory history = {};      // so far; its seconds is the time trained so far
   std::map<std::string, std::string> settings = {};  // the options a resumed run must share
+  std::string source = {};        // the file load_checkpoint read it from ("" otherwise), for errors
 };
 
 // Writes `checkpoint` to `path` atomically; heed::Error naming the file on failure.

@@ -15,7 +15,7 @@ namespace heed::train {
 
 class CheckpointWriter : public TrainObserver {
  public:
-  // `dir` must exist; keep >= 1.
+  // `dir` must exist and take new files (checked here: heed::Error otherwise); keep >= 1.
   CheckpointWriter(std::string dir, int64_t keep);
 
   void on_checkpoint(const Checkpoint& checkpoint) override;

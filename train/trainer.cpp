@@ -62,6 +62,36 @@ std::string data_fingerprint(const std::vector<data::SentencePair>& pairs) {
   return fmt::format("{} pairs, hash {:016x}", pairs.size(), hash);
 }
 
+// What error messages call a checkpoint: its file, if it came from one.
+std::string file_of(const Checkpoint& checkpoint) {
+  return checkpoint.source.empty() ? std::string("the checkpoint") : checkpoint.source;
+}
+
+// Loads a checkpoint's three state dicts, all or nothing. Each load checks everything before it
+// writes; the optimizer and the schedule, made for this run and seen by nobody else yet, go
+// first, and the model, the one object the caller sees, only once they fit. Errors name the
+// checkpoint's file and the key.
+void restore_state(const Checkpoint& checkpoint, models::Seq2Seq& model, optim::Optimizer& optimizer,
+                   optim::Schedule& schedule) {
+  const std::string file = file_of(checkpoint);
+  auto load = [&](const char* part, auto&& load_part) {
+    try {
+      load_part();
+    } catch (const Error& e) {
+      throw Error(fmt::format("Trainer::fit: {}: its {} state (keys {}.*) does not fit: {}", file, part, part, e.what()));
+    }
+  };
+  load("optimizer", [&] { optimizer.load_state_dict(checkpoint.optimizer); });
+  for (size_t i = 0; i < optimizer.parameters().size(); ++i)
+    HEED_CHECK(optimizer.steps_taken(i) <= checkpoint.step, "Trainer::fit",
+               "{}: 'optimizer.state.{}.step' is {}, beyond the checkpoint's step {}", file, i,
+               optimizer.steps_taken(i), checkpoint.step);
+  load("schedule", [&] { schedule.load_state_dict(checkpoint.schedule); });
+  HEED_CHECK(schedule.steps_taken() == checkpoint.step, "Trainer::fit",
+             "{}: 'schedule.step' is {}, but the checkpoint is of step {}", file, schedule.steps_taken(), checkpoint.step);
+  load("model", [&] { model.load_state_dict(checkpoint.model); });
+}
+
 }  // namespace
 
 void validate(const TrainOptions& o) {
@@ -128,12 +158,11 @@ TrainHistory Trainer::fit(const std::vector<data::SentencePair>& train, const st
     for (const auto& [name, value] : settings) {
       const auto found = resume->settings.find(name);
       HEED_CHECK(found != resume->settings.end() && found->second == value, "Trainer::fit",
-                 "the checkpoint was made with {} {}, this run has {} {}: resume with the options and data of the first run",
-                 name, found == resume->settings.end() ? "unset" : found->second, name, value);
+                 "{} was made with {} {}, this run has {} {}: resume with the options and data of the first run",
+                 file_of(*resume), name,
+                 found == resume->settings.end() ? "unset" : found->second, name, value);
     }
-    model.load_state_dict(resume->model);
-    optimizer.load_state_dict(resume->optimizer);
-    schedule->load_state_dict(resume->schedule);
+    restore_state(*resume, model, optimizer, *schedule);
     default_generator().set_state(resume->rng);
     history = resume->history;
     interval = resume->interval;

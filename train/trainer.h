@@ -97,7 +97,8 @@ class Trainer {
 
   // Trains up to options.steps updates on `train`, validating on `valid` (which may be empty: then
   // no validation). With `resume`, goes on from that checkpoint: its settings must match these
-  // options' (else heed::Error), and its model state must fit the model. Leaves the model in
+  // options' and its model, optimizer and schedule states must fit (keys, shapes and steps), else
+  // heed::Error naming the checkpoint's file and the key, before the model changes. Leaves the model in
   // evaluation mode. Checkpoints record resume_settings(options) and a fingerprint of `train`.
   TrainHistory fit(const std::vector<data::SentencePair>& train, const std::vector<data::SentencePair>& valid,
                    const Checkpoint* resume = nullptr);

@@ -4,7 +4,9 @@
 # running), never a crash; then a tiny run end to end: heed task, heed train on the copy task,
 # heed translate (arguments, stdin, attention SVG) and heed eval, checking every promised file;
 # then heed bench (one step of the tiny Transformer); then Ctrl-C during training (exit status
-# 130, a checkpoint) and --resume.
+# 130, a checkpoint) and --resume; then faults while saving checkpoints (a folder that takes no
+# files, a full disk through HEED_FAULT_WRITE, a file-size limit, a process killed mid-save): one
+# error line, the last checkpoint whole, --resume.
 #
 #   tests/cli/check_cli.sh build/bin/heed          (ctest runs it as the test "cli")
 set -u
@@ -199,6 +201,44 @@ else
     expect_file "$STOP/checkpoint-$((stopped_at + 3)).safetensors"
   fi
 fi
+
+# ---- faults while saving checkpoints ----
+expect_error 1 "--out: /proc/self: cannot create files in this folder" train --task copy --out /proc/self
+echo x >"$WORK/a_file"
+expect_error 2 "--out $WORK/a_file/run: cannot create the directory" train --task copy --out "$WORK/a_file/run"
+FAULT="$WORK/fault"
+FAULTY=(train --task copy --train-size 100 --valid-size 10 --test-size 10 --d-model 16 --heads 2 --layers 1 --ff 32
+        --warmup 2 --eval-every 0 --log-every 1 --checkpoint-every 2 --keep-checkpoints 1 --out "$FAULT")
+temporaries() { find "$FAULT" -name '*.tmp-*' | wc -l; }
+# expect_resumed FROM TO: --resume goes on from checkpoint FROM to step TO and leaves no temporary.
+expect_resumed() {
+  if expect_ok "${FAULTY[@]}" --steps "$2" --resume; then
+    grep -q "resume    from step $1 " "$WORK/out" || fail "heed train --resume did not resume from step $1: $(grep resume "$WORK/out")"
+    expect_file "$FAULT/checkpoint-$2.safetensors"
+    [ "$(temporaries)" -eq 0 ] || fail "temporaries left in $FAULT after a successful save: $(ls "$FAULT")"
+  fi
+}
+# The second checkpoint meets a full disk: the first stays, whole, and resumes.
+export HEED_FAULT_WRITE="enospc-after=100,match=checkpoint-,skip=1"
+expect_error 1 "checkpoint-4.safetensors: writing failed: No space left on device" "${FAULTY[@]}" --steps 6
+unset HEED_FAULT_WRITE
+[ -e "$FAULT/checkpoint-4.safetensors" ] && fail "a checkpoint that met a full disk is in $FAULT"
+expect_resumed 2 4
+# Killed in the middle of writing the checkpoint of step 8 (after that of step 6).
+HEED_FAULT_WRITE="abort-after=3000,match=checkpoint-,skip=1" "$HEED" "${FAULTY[@]}" --steps 8 --resume \
+  >"$WORK/out" 2>"$WORK/err"
+status=$?
+[ "$status" -eq 86 ] || fail "heed train killed mid-save exited with $status, expected 86: $(head -c 400 "$WORK/err")"
+[ "$(temporaries)" -eq 1 ] || fail "the killed save left $(temporaries) temporaries, expected 1: $(ls "$FAULT")"
+expect_resumed 6 8
+# A file-size limit (ulimit -f, in KiB): the checkpoint of step 10 is too large, that of step 8 stays.
+(
+  failures=0
+  ulimit -f 8
+  expect_error 1 "checkpoint-10.safetensors: writing failed: File too large" "${FAULTY[@]}" --steps 10 --resume
+  exit "$failures"
+) || failures=$((failures + 1))
+expect_resumed 8 10
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
