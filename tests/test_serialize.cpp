@@ -187,7 +187,7 @@ TEST(Serialize, CorruptFilesThrowNamingTheFile) {
 
 // Every truncation of a valid file, and every byte of it overwritten with a few telling values:
 // each load either succeeds or throws heed::Error, never anything worse.
-// Found by fuzzing (tests/fuzz/fuzz_safetensors.cpp): a tensor with a size 0 has no elements, but
+// Found while writing tests/fuzz/fuzz_safetensors.cpp: a tensor with a size 0 has no elements, but
 // its other sizes still multiply into its strides and element count, and 2^62 · 2^62 overflowed
 // int64 (undefined behaviour) before the 0 was reached.
 TEST(Serialize, EmptyTensorsWithHugeSizesAreRefused) {

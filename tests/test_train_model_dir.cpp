@@ -164,7 +164,7 @@ TEST(TrainModelDir, EveryBrokenDirectoryIsAnErrorNamingTheFile) {
   fs::remove_all(dir);
 }
 
-// Found by fuzzing (tests/fuzz/fuzz_model_config.cpp): config.json could name any file on the
+// Found while writing tests/fuzz/fuzz_model_config.cpp: config.json could name any file on the
 // machine as a vocabulary ("/etc/hostname", "../x"), and the loader read it.
 TEST(TrainModelDir, ConfigNamesOnlyFilesInsideTheDirectory) {
   const auto pairs = testing::reversal_pairs(20);
