@@ -19,14 +19,16 @@ export OMP_NUM_THREADS=1  # one input at a time needs no threads; OpenMP's pools
 failed=0
 for target in "$@"; do
   work=$(mktemp -d)
-  cp -r "$corpora/$target/." "$work/"
+  mkdir -p "$work/corpus" "$work/tmp"
+  cp -r "$corpora/$target/." "$work/corpus/"
   log=$artifacts/$target.log
-  "$build/bin/fuzz_$target" "$work" -max_total_time="$seconds" -timeout=5 -detect_leaks=1 -rss_limit_mb=2048 \
+  # The targets' scratch folders go in $work too: libFuzzer ends without running exit handlers.
+  TMPDIR=$work/tmp "$build/bin/fuzz_$target" "$work/corpus" -max_total_time="$seconds" -timeout=5 -detect_leaks=1 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$artifacts/$target-" >"$log" 2>&1
   status=$?
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
   coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
-  inputs=$(find "$work" -type f | wc -l)
+  inputs=$(find "$work/corpus" -type f | wc -l)
   if ((status == 0)); then
     result=ok
   else
