@@ -98,7 +98,16 @@ class CharsTokenizer final : public Tokenizer {
   std::string kind() const override { return "chars"; }
 };
 
-void check_status(const sentencepiece::util::Status& status, const char* op, std::string_view what) {
+// Runs a libsentencepiece call that returns a Status; a failed status, and any exception thrown
+// from inside the library (its trie builder throws on some malformed models), become heed::Error.
+template <class F>
+void check_status(F call, const char* op, std::string_view what) {
+  sentencepiece::util::Status status;
+  try {
+    status = call();
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("{}: {}: {}", op, what, e.what()));
+  }
   HEED_CHECK(status.ok(), op, "{}: {}", what, status.ToString());
 }
 
@@ -106,21 +115,21 @@ class SentencePieceTokenizer final : public Tokenizer {
  public:
   // From a serialized model (ModelProto); `origin` names it in errors.
   SentencePieceTokenizer(std::string_view serialized_model, std::string_view origin) {
-    check_status(processor_.LoadFromSerializedProto(serialized_model), "sentencepiece",
+    check_status([&] { return processor_.LoadFromSerializedProto(serialized_model); }, "sentencepiece",
                  fmt::format("cannot load the model from {}", origin));
   }
   explicit SentencePieceTokenizer(const std::string& model_path) {
-    check_status(processor_.Load(model_path), "load_sentencepiece", fmt::format("cannot load '{}'", model_path));
+    check_status([&] { return processor_.Load(model_path); }, "load_sentencepiece", fmt::format("cannot load '{}'", model_path));
   }
   std::vector<std::string> tokenize(std::string_view text) const override {
     check_utf8(text, "sentencepiece tokenizer");
     std::vector<std::string> pieces;
-    check_status(processor_.Encode(text, &pieces), "sentencepiece tokenizer", "encoding failed");
+    check_status([&] { return processor_.Encode(text, &pieces); }, "sentencepiece tokenizer", "encoding failed");
     return pieces;
   }
   std::string detokenize(const std::vector<std::string>& tokens) const override {
     std::string text;
-    check_status(processor_.Decode(tokens, &text), "sentencepiece tokenizer", "decoding failed");
+    check_status([&] { return processor_.Decode(tokens, &text); }, "sentencepiece tokenizer", "decoding failed");
     return text;
   }
   std::string kind() const override { return "sentencepiece"; }
@@ -186,7 +195,7 @@ std::unique_ptr<Tokenizer> train_sentencepiece(const std::vector<std::string>& s
   };
   SentencesIterator iterator(sentences);
   std::string serialized_model;
-  check_status(sentencepiece::SentencePieceTrainer::Train(arguments, &iterator, &serialized_model),
+  check_status([&] { return sentencepiece::SentencePieceTrainer::Train(arguments, &iterator, &serialized_model); },
                "train_sentencepiece", "training failed");
   auto tokenizer = std::make_unique<SentencePieceTokenizer>(serialized_model, "training");
   write_file_atomically(model_path, serialized_model, "train_sentencepiece");

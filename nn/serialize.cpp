@@ -115,15 +115,17 @@ Entry read_entry(const std::string& name, const Json& info, uint64_t data_size, 
                "{}: '{}' has a size {} that does not fit in int64", path, name, n);
     entry.shape.push_back(static_cast<int64_t>(n));
   }
-  // The element count, refusing one that would overflow 64 bits in bytes.
+  // The element count. The product of the nonzero sizes must fit in int64 in bytes even when a
+  // size is 0: a tensor's strides multiply them (shape [0, 2^62, 2^62] would overflow).
   const uint64_t itemsize = element_size(entry.dtype);
-  uint64_t count = std::count(entry.shape.begin(), entry.shape.end(), 0) > 0 ? 0 : 1;
+  uint64_t nonzero_product = 1;
   for (int64_t n : entry.shape) {
-    if (count == 0) break;
-    HEED_CHECK(static_cast<uint64_t>(n) <= std::numeric_limits<uint64_t>::max() / itemsize / count, "nn::load",
-               "{}: '{}' of shape {} has more elements than any file could hold", path, name, entry.shape);
-    count *= static_cast<uint64_t>(n);
+    if (n == 0) continue;
+    HEED_CHECK(static_cast<uint64_t>(n) <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / itemsize / nonzero_product,
+               "nn::load", "{}: '{}' of shape {} has more elements than any file could hold", path, name, entry.shape);
+    nonzero_product *= static_cast<uint64_t>(n);
   }
+  const uint64_t count = std::count(entry.shape.begin(), entry.shape.end(), 0) > 0 ? 0 : nonzero_product;
 
   const Json& offsets = info["data_offsets"];
   HEED_CHECK(offsets.is_array() && offsets.size() == 2, "nn::load", "{}: '{}' has data_offsets {}; expected [begin, end]",

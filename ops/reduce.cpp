@@ -266,14 +266,14 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
   auto [values, indices] = max_along(x, dim, "max");
   std::vector<int64_t> reduced = x.dim() == 0 ? std::vector<int64_t>{} : std::vector<int64_t>{dim};
   Tensor out = keepdim ? values : dense_view(values, dropped_shape(x.shape(), reduced));
-  // dx[.., argmax, ..] = g; zero elsewhere
-  record("max", out, {x}, [dim, indices, shape = x.shape()](const Tensor& g, NeedsGrad) {
+  // dx[.., argmax, ..] = g; zero elsewhere. (An init-capture: clang 14 cannot capture a structured binding.)
+  record("max", out, {x}, [dim, winners = indices, shape = x.shape()](const Tensor& g, NeedsGrad) {
     Tensor grad = zeros(shape);
     Tensor g_dense = contiguous_copy(g);
     Block b = shape.empty() ? Block{} : block_of(shape, dim, dim);
     float* dx = grad.mutable_data<float>();
     const float* dy = g_dense.data<float>();
-    const int64_t* idx = indices.data<int64_t>();
+    const int64_t* idx = winners.data<int64_t>();
     for (int64_t n = 0; n < b.outer * b.inner; ++n) {
       int64_t o = n / b.inner, i = n % b.inner;
       dx[(o * b.reduced + idx[n]) * b.inner + i] += dy[n];
@@ -288,9 +288,9 @@ Tensor max(const Tensor& x) {
   auto [values, indices] = max_along(flat, 0, "max");
   Tensor out = dense_view(values, {});
   // dx[argmax] = g; zero elsewhere
-  record("max_all", out, {x}, [indices, shape = x.shape()](const Tensor& g, NeedsGrad) {
+  record("max_all", out, {x}, [winners = indices, shape = x.shape()](const Tensor& g, NeedsGrad) {
     Tensor grad = zeros(shape);
-    grad.mutable_data<float>()[indices.item<int64_t>()] = g.item<float>();
+    grad.mutable_data<float>()[winners.item<int64_t>()] = g.item<float>();
     return std::vector<Tensor>{grad};
   });
   return out;

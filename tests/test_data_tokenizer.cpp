@@ -162,5 +162,14 @@ TEST_F(DataSentencePiece, Errors) {
   expect_error([&] { spm->tokenize("\xFF"); }, {"sentencepiece tokenizer", "invalid UTF-8 at byte 0"});
 }
 
+// Found by tests/fuzz/fuzz_sentencepiece_model.cpp: for this malformed model (93 bytes, a piece
+// whose UTF-8 is cut) libsentencepiece's trie builder throws Darts::Details::Exception out of
+// Load, which escaped load_sentencepiece as a foreign exception.
+TEST(DataTokenizer, SentencePieceModelTheLibraryThrowsOnIsAnError) {
+  const std::string model = std::string(HEED_GOLDEN_DIR) + "/../fuzz/corpus/sentencepiece_model/regression_exception_from_darts";
+  ASSERT_TRUE(std::filesystem::exists(model)) << model;
+  expect_error([&] { data::load_sentencepiece(model); }, {"load_sentencepiece", "regression_exception_from_darts"});
+}
+
 }  // namespace
 }  // namespace heed

@@ -156,6 +156,25 @@ TEST(Serialize, CorruptFilesThrowNamingTheFile) {
 
 // Every truncation of a valid file, and every byte of it overwritten with a few telling values:
 // each load either succeeds or throws heed::Error, never anything worse.
+// Found while writing tests/fuzz/fuzz_safetensors.cpp: a tensor with a size 0 has no elements, but
+// its other sizes still multiply into its strides and element count, and 2^62 · 2^62 overflowed
+// int64 (undefined behaviour) before the 0 was reached.
+TEST(Serialize, EmptyTensorsWithHugeSizesAreRefused) {
+  TempFolder folder;
+  const std::string path = folder.file("huge.safetensors");
+  for (const char* shape : {"[0,4611686018427387904,4611686018427387904]", "[4611686018427387904,4611686018427387904,0]",
+                            "[0,9223372036854775807]"}) {
+    SCOPED_TRACE(shape);
+    write_bytes(path, safetensors_bytes(std::string(R"({"a":{"dtype":"F32","shape":)") + shape +
+                                            R"(,"data_offsets":[0,0]}})", ""));
+    expect_error([&] { nn::load(path); }, {"nn::load", path.c_str(), "more elements than any file could hold"});
+  }
+  write_bytes(path, safetensors_bytes(R"({"a":{"dtype":"I64","shape":[0,1000000,3],"data_offsets":[0,0]}})", ""));
+  const nn::StateDict state = nn::load(path);
+  EXPECT_EQ(state.at("a").shape(), (Shape{0, 1000000, 3}));
+  EXPECT_EQ(state.at("a").numel(), 0);
+}
+
 TEST(Serialize, MutatedFilesNeverCrash) {
   TempFolder folder;
   const std::string source = folder.file("source.safetensors"), path = folder.file("mutant.safetensors");

@@ -164,4 +164,26 @@ TEST(TrainModelDir, EveryBrokenDirectoryIsAnErrorNamingTheFile) {
   fs::remove_all(dir);
 }
 
+// Found while writing tests/fuzz/fuzz_model_config.cpp: config.json could name any file on the
+// machine as a vocabulary ("/etc/hostname", "../x"), and the loader read it.
+TEST(TrainModelDir, ConfigNamesOnlyFilesInsideTheDirectory) {
+  const auto pairs = testing::reversal_pairs(20);
+  const train::Translator translator = testing::tiny_translator(pairs, testing::tiny_lstm);
+  const fs::path dir = fresh_dir("escape");
+  train::save_model_dir(translator, dir.string());
+  const nlohmann::json good = read_json(dir / "config.json");
+  const fs::path outside = dir.parent_path() / "vocab.outside.txt";
+  fs::copy_file(dir / "vocab.src.txt", outside, fs::copy_options::overwrite_existing);
+  for (const std::string& name : {outside.string(), "../" + outside.filename().string(), std::string("./vocab.src.txt"),
+                                  std::string(".."), std::string(""), std::string("vocab.src.txt\0x", 15)}) {
+    nlohmann::json json = good;
+    json["source"]["vocab"] = name;
+    write_text(dir / "config.json", json.dump());
+    expect_error([&] { train::load_model_dir(dir.string()); },
+                 {"load_model_dir", "config.json", "source.vocab", "expected the name of a file in the directory"});
+  }
+  fs::remove(outside);
+  fs::remove_all(dir);
+}
+
 }  // namespace heed

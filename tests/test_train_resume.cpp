@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <filesystem>
+#include <tuple>
 
+#include "heed/nn/serialize.h"
 #include "heed/train/checkpoint_writer.h"
 #include "heed/train/trainer.h"
 #include "test_util.h"
@@ -143,6 +145,27 @@ TEST(TrainResume, KeepsTheLatestCheckpointsAndRefusesOtherOptions) {
   expect_error([&] { trainer.fit(testing::reversal_pairs(30, 3, 2), {}, &checkpoint); }, {"training data"});
   expect_error([] { train::load_checkpoint("/nonexistent/checkpoint-1.safetensors"); }, {"checkpoint-1.safetensors"});
   fs::remove_all(dir);
+}
+
+// Found while writing tests/fuzz/fuzz_safetensors.cpp: an integer field of the metadata written as a
+// float ("step": 1e300) was converted to int64_t, undefined behaviour when it does not fit.
+TEST(TrainResume, CheckpointIntegerFieldsMustBeIntegers) {
+  const std::string path = (fs::temp_directory_path() / "heed_test_checkpoint_integers.safetensors").string();
+  train::Checkpoint checkpoint;
+  checkpoint.history.steps.push_back({.step = 1, .total_steps = 2, .epoch = 0});
+  train::save_checkpoint(checkpoint, path);
+  nn::Metadata good;
+  const nn::StateDict state = nn::load(path, &good);
+  ASSERT_NE(good.at("history").find("\"step\":1,"), std::string::npos) << good.at("history");
+  for (const auto& [field, from, to] : {std::tuple{"history", "\"step\":1,", "\"step\":1e300,"},
+                                        std::tuple{"interval", "\"tokens\":0", "\"tokens\":2.5"}}) {
+    nn::Metadata metadata = good;
+    std::string& text = metadata.at(field);
+    text.replace(text.find(from), std::string_view(from).size(), to);
+    nn::save(state, path, metadata);
+    expect_error([&] { train::load_checkpoint(path); }, {"load_checkpoint", "malformed metadata", "expected an integer"});
+  }
+  fs::remove(path);
 }
 
 }  // namespace heed

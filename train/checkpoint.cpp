@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <regex>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -25,8 +26,17 @@ Json step_json(const StepRecord& r) {
           {"grad_norm", r.grad_norm}, {"tokens_per_second", r.tokens_per_second}, {"elapsed_seconds", r.elapsed_seconds}};
 }
 
+// An integer field. nlohmann would convert a float such as 1e300 to int64_t, which is undefined
+// behaviour when it does not fit; the error is caught and reported by load_checkpoint.
+int64_t integer_at(const Json& j, const char* key) {
+  const Json& value = j.at(key);
+  if (!value.is_number_integer())
+    throw std::invalid_argument(fmt::format("\"{}\" is {}; expected an integer", key, value.dump()));
+  return value.get<int64_t>();
+}
+
 StepRecord step_from(const Json& j) {
-  return {.step = j.at("step"), .total_steps = j.at("total_steps"), .epoch = j.at("epoch"), .loss = j.at("loss"),
+  return {.step = integer_at(j, "step"), .total_steps = integer_at(j, "total_steps"), .epoch = integer_at(j, "epoch"), .loss = j.at("loss"),
           .lr = j.at("lr"), .grad_norm = j.at("grad_norm"), .tokens_per_second = j.at("tokens_per_second"),
           .elapsed_seconds = j.at("elapsed_seconds")};
 }
@@ -41,9 +51,9 @@ Json validation_json(const ValidationRecord& r) {
 }
 
 ValidationRecord validation_from(const Json& j) {
-  ValidationRecord r{.step = j.at("step"), .loss = j.at("loss"), .perplexity = j.at("perplexity"), .bleu = j.at("bleu"),
+  ValidationRecord r{.step = integer_at(j, "step"), .loss = j.at("loss"), .perplexity = j.at("perplexity"), .bleu = j.at("bleu"),
                      .exact_match = j.at("exact_match"), .token_accuracy = j.at("token_accuracy"),
-                     .sentences = j.at("sentences"), .samples = {}, .seconds = j.at("seconds")};
+                     .sentences = integer_at(j, "sentences"), .samples = {}, .seconds = j.at("seconds")};
   for (const Json& s : j.at("samples"))
     r.samples.push_back({.source = s.at("source").get<std::string>(), .reference = s.at("reference").get<std::string>(),
                          .hypothesis = s.at("hypothesis").get<std::string>()});
@@ -112,8 +122,8 @@ Checkpoint load_checkpoint(const std::string& path) {
     c.batch = std::stoll(field("batch"));
     c.rng = {.seed = std::stoull(field("rng_seed")), .offset = std::stoull(field("rng_offset"))};
     const Json interval = Json::parse(field("interval"));
-    c.interval = {.loss_sum = interval.at("loss_sum"), .target_tokens = interval.at("target_tokens"),
-                  .tokens = interval.at("tokens"), .train_seconds = interval.at("train_seconds")};
+    c.interval = {.loss_sum = interval.at("loss_sum"), .target_tokens = integer_at(interval, "target_tokens"),
+                  .tokens = integer_at(interval, "tokens"), .train_seconds = interval.at("train_seconds")};
     c.history = history_from(Json::parse(field("history")));
     c.settings = Json::parse(field("settings")).get<std::map<std::string, std::string>>();
   } catch (const std::exception& e) {  // std::stoll's and nlohmann's errors

@@ -13,6 +13,8 @@ template <class... F>
 struct Overloaded : F... {
   using F::operator()...;
 };
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;  // implicit in C++20, but clang 14 does not deduce aggregates
 
 const char* attention_name(models::RnnAttentionKind kind) {
   switch (kind) {

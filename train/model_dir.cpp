@@ -94,9 +94,12 @@ class Fields {
     HEED_CHECK(json.is_object(), "load_model_dir", "{}: \"{}\" should be an object", file_, prefix_.empty() ? "(top level)" : prefix_);
   }
 
+  // "source.vocab" for the key "vocab" of the object "source".
+  std::string name(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
+
   template <class T>
   T get(const std::string& key) const {
-    const std::string name = prefix_.empty() ? key : prefix_ + "." + key;
+    const std::string name = this->name(key);
     HEED_CHECK(json_.contains(key), "load_model_dir", "{}: the field \"{}\" is missing", file_, name);
     const Json& value = json_.at(key);
     bool ok;
@@ -110,7 +113,7 @@ class Fields {
   }
 
   Fields object(const std::string& key) const {
-    const std::string name = prefix_.empty() ? key : prefix_ + "." + key;
+    const std::string name = this->name(key);
     HEED_CHECK(json_.contains(key), "load_model_dir", "{}: the field \"{}\" is missing", file_, name);
     return Fields(json_.at(key), file_, name);
   }
@@ -125,8 +128,8 @@ class Fields {
       if (value == choice) return i;
       ++i;
     }
-    throw Error(fmt::format("load_model_dir: {}: the field \"{}\" is \"{}\"; expected one of {}", file_,
-                            prefix_.empty() ? key : prefix_ + "." + key, value, fmt::join(choices, ", ")));
+    throw Error(fmt::format("load_model_dir: {}: the field \"{}\" is \"{}\"; expected one of {}", file_, name(key),
+                            value, fmt::join(choices, ", ")));
   }
 
  private:
@@ -204,17 +207,27 @@ auto naming(const fs::path& path, F load) {
   }
 }
 
+// The file a string field names, which must be a plain file name inside the directory: a model
+// directory never makes its loader read files elsewhere ("/etc/passwd", "../x", "a/b").
+fs::path file_field(const fs::path& dir, const Fields& fields, const std::string& key) {
+  const std::string name = fields.get<std::string>(key);
+  HEED_CHECK(!name.empty() && name != "." && name != ".." && name.find_first_of(std::string_view("/\0", 2)) == std::string::npos,
+             "load_model_dir", "{}: the field \"{}\" is {:?}; expected the name of a file in the directory",
+             (dir / kConfigFile).string(), fields.name(key), name);
+  return existing_file(dir, name);
+}
+
 TextSide read_side(const fs::path& dir, const Fields& fields, int64_t vocab_size, const char* which) {
   TextSide side;
   const size_t kind = fields.choice("tokenizer", {"words", "chars", "sentencepiece"});
   if (kind == 2) {
-    const fs::path model = existing_file(dir, fields.get<std::string>("sentencepiece_model"));
+    const fs::path model = file_field(dir, fields, "sentencepiece_model");
     side.tokenizer = naming(model, [&] { return data::load_sentencepiece(model.string()); });
     side.sentencepiece_model = model.string();
   } else {
     side.tokenizer = data::make_tokenizer(kind == 0 ? "words" : "chars");
   }
-  const fs::path vocab = existing_file(dir, fields.get<std::string>("vocab"));
+  const fs::path vocab = file_field(dir, fields, "vocab");
   side.vocab = naming(vocab, [&] { return data::Vocab::load(vocab.string()); });
   HEED_CHECK(side.vocab.size() == vocab_size, "load_model_dir",
              "{}: {} tokens, but config.json gives the model a {} vocabulary of {}", vocab.string(), side.vocab.size(),
