@@ -15,9 +15,10 @@
 // slower. They then check what must still hold after so few updates: the training loss has fallen
 // by at least `reduced.loss_drop` from its first logged value, greedy exact match reaches
 // `reduced.exact_match`, and the saved model translates the same; beam search against greedy only
-// where `reduced.beam_at_least_greedy` (after so few updates beam search can score lower). The
-// bounds are the measured figures (printed by each test) with a margin. Other builds train at
-// full size and check the full figures.
+// where `reduced.beam_at_least_greedy` (after so few updates beam search can score lower, or
+// within a point of greedy). The bounds are the figures each test prints, measured in a Release
+// build compiled with HEED_REDUCED_TARGETS, less a margin for the sanitizer build's different
+// rounding. Other builds train at full size and check the full figures, as before.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -124,7 +125,8 @@ TEST(Targets, TransformerCopiesEverySequence) {
                   .model = [](int64_t s, int64_t t) { return transformer(s, t, 64, 256, kLearned); },
                   .options = {.steps = 1500, .max_tokens = 1024, .lr = 2e-3f, .warmup = 100},
                   .exact_match = 1.0,
-                  .reduced = {.steps = 300, .loss_drop = 0, .exact_match = 0, .beam_at_least_greedy = false}});
+                  // Measured: loss 2.44 -> 0.56, exact match 100% greedy and beam.
+                  .reduced = {.steps = 300, .loss_drop = 1.5, .exact_match = 0.95}});
 }
 
 TEST(Targets, TransformerReverses) {
@@ -133,7 +135,8 @@ TEST(Targets, TransformerReverses) {
                   .model = [](int64_t s, int64_t t) { return transformer(s, t, 64, 256, kLearned); },
                   .options = {.steps = 1500, .max_tokens = 1024, .lr = 2e-3f, .warmup = 100},
                   .exact_match = 0.99,
-                  .reduced = {.steps = 300, .loss_drop = 0, .exact_match = 0, .beam_at_least_greedy = false}});
+                  // Measured: loss 2.44 -> 0.92, exact match 81% greedy, 79% beam.
+                  .reduced = {.steps = 300, .loss_drop = 1.2, .exact_match = 0.7, .beam_at_least_greedy = false}});
 }
 
 TEST(Targets, LstmWithAdditiveAttentionReadsDates) {
@@ -141,7 +144,8 @@ TEST(Targets, LstmWithAdditiveAttentionReadsDates) {
                   .model = [](int64_t s, int64_t t) { return lstm(s, t, 64, 128); },
                   .options = {.steps = 800, .max_tokens = 2048, .lr = 3e-3f, .warmup = 100},
                   .exact_match = 0.99,
-                  .reduced = {.steps = 200, .loss_drop = 0, .exact_match = 0, .beam_at_least_greedy = false}});
+                  // Measured: loss 2.28 -> 0.67, exact match 89% greedy, 91% beam.
+                  .reduced = {.steps = 200, .loss_drop = 1.3, .exact_match = 0.75}});
 }
 
 TEST(Targets, TransformerSpellsNumbersInFrench) {
@@ -149,7 +153,8 @@ TEST(Targets, TransformerSpellsNumbersInFrench) {
                   .model = [](int64_t s, int64_t t) { return transformer(s, t, 64, 256); },
                   .options = {.steps = 1500, .max_tokens = 2048, .lr = 2e-3f, .warmup = 100},
                   .exact_match = 0.98,
-                  .reduced = {.steps = 300, .loss_drop = 0, .exact_match = 0, .beam_at_least_greedy = false}});
+                  // Measured: loss 3.88 -> 1.51, exact match 20% greedy, 31% beam.
+                  .reduced = {.steps = 300, .loss_drop = 2.0, .exact_match = 0.1}});
 }
 
 TEST(Targets, TransformerTranslatesGrammarFr) {
@@ -158,7 +163,8 @@ TEST(Targets, TransformerTranslatesGrammarFr) {
                   .options = {.steps = 600, .max_tokens = 2048, .lr = 1e-3f, .warmup = 100},
                   .exact_match = 0.90,
                   .bleu = 95,
-                  .reduced = {.steps = 150, .loss_drop = 0, .exact_match = 0, .beam_at_least_greedy = false}});
+                  // Measured: loss 4.59 -> 2.02, exact match 22% greedy, 23% beam (too close to check).
+                  .reduced = {.steps = 150, .loss_drop = 2.0, .exact_match = 0.1, .beam_at_least_greedy = false}});
 }
 
 TEST(Targets, LstmTranslatesGrammarFr) {
@@ -167,7 +173,8 @@ TEST(Targets, LstmTranslatesGrammarFr) {
                   .options = {.steps = 600, .max_tokens = 2048, .lr = 3e-3f, .warmup = 100},
                   .exact_match = 0.90,
                   .bleu = 95,
-                  .reduced = {.steps = 150, .loss_drop = 0, .exact_match = 0, .beam_at_least_greedy = false}});
+                  // Measured: loss 4.51 -> 1.70, exact match 62% greedy, 63% beam (too close to check).
+                  .reduced = {.steps = 150, .loss_drop = 2.2, .exact_match = 0.45, .beam_at_least_greedy = false}});
 }
 
 }  // namespace
