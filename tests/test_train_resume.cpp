@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <tuple>
 
 #include "heed/nn/serialize.h"
@@ -117,6 +118,18 @@ TEST(TrainResume, TransformerResumesBitForBit) {
 }
 
 TEST(TrainResume, LstmResumesBitForBit) { expect_exact_resume(with_dropout(testing::tiny_lstm), "lstm"); }
+
+TEST(TrainResume, CheckpointStepsReadsOnlyCheckpointNames) {
+  const fs::path dir = fresh_dir("names");
+  for (const char* name : {"checkpoint-7.safetensors", "checkpoint-12.safetensors", "checkpoint-.safetensors",
+                           "checkpoint--3.safetensors", "checkpoint-+3.safetensors", "checkpoint-4x.safetensors",
+                           "checkpoint-5.safetensors.tmp", "xcheckpoint-6.safetensors",
+                           "checkpoint-99999999999999999999.safetensors", "model.safetensors"}) {
+    std::ofstream(dir / name) << "not read";
+  }
+  EXPECT_EQ(train::checkpoint_steps(dir.string()), (std::vector<int64_t>{7, 12}));
+  fs::remove_all(dir);
+}
 
 TEST(TrainResume, KeepsTheLatestCheckpointsAndRefusesOtherOptions) {
   const auto pairs = testing::reversal_pairs(30, 3, 1);
