@@ -11,6 +11,7 @@
 
 #include "heed/core/allocator.h"
 #include "heed/core/anomaly.h"
+#include "heed/core/atomic_file.h"
 #include "heed/core/autograd.h"
 #include "heed/core/blas.h"
 #include "heed/core/error.h"

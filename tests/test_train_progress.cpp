@@ -135,3 +135,18 @@ TEST(TrainProgress, LivePrinterRedrawsInPlaceAndClearsForValidation) {
   EXPECT_NE(text.find("valid at step 3"), std::string::npos);
   EXPECT_TRUE(text.ends_with("\n"));
 }
+
+// Training that ends in an error never reaches on_end: the printer, going out of scope as the
+// error passes, ends the live line so the error message starts on a line of its own.
+TEST(TrainProgress, LiveLineEndsWhenTrainingStopsWithAnError) {
+  Capture out;
+  {
+    train::ProgressPrinter printer(out.file(), train::ProgressStyle::Live);
+    printer.on_step(record(1, 4, 0.0));
+    EXPECT_FALSE(out.text().ends_with("\n"));
+  }
+  EXPECT_TRUE(out.text().ends_with("\n")) << out.text();
+  Capture quiet;
+  { train::ProgressPrinter printer(quiet.file(), train::ProgressStyle::Live); }
+  EXPECT_EQ(quiet.text(), "");  // nothing on screen, nothing to end
+}

@@ -80,6 +80,12 @@ std::string format_validation(const ValidationRecord& r) {
 ProgressPrinter::ProgressPrinter(std::FILE* out, ProgressStyle style)
     : out_(out), live_(style == ProgressStyle::Live || (style == ProgressStyle::Auto && ::isatty(::fileno(out)))) {}
 
+ProgressPrinter::~ProgressPrinter() {
+  if (!line_shown_) return;
+  fmt::print(out_, "\n");
+  std::fflush(out_);
+}
+
 void ProgressPrinter::clear_line() {
   if (!line_shown_) return;
   fmt::print(out_, "\r\033[K");

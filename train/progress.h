@@ -42,6 +42,9 @@ enum class ProgressStyle {
 class ProgressPrinter : public TrainObserver {
  public:
   explicit ProgressPrinter(std::FILE* out = stdout, ProgressStyle style = ProgressStyle::Auto);
+  // Ends a live line still on screen, so whatever is printed next (an error, when training
+  // stopped with one) starts on a line of its own.
+  ~ProgressPrinter() override;
 
   void on_step(const StepRecord& running) override;
   void on_log(const StepRecord& record) override;

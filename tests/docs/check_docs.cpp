@@ -156,26 +156,39 @@ TEST(Docs, EveryCodeBlockAndFigureChecks) {
   EXPECT_GT(blocks, 10u) << "the guide quotes heed's code in ```cpp blocks; found only " << blocks;
 }
 
-// The checker itself, on made-up docs: it must catch what it claims to catch.
+// The checker itself, on made-up docs and a made-up source tree: it must catch what it claims to
+// catch, whatever happens to heed's real files.
+fs::path made_up_sources() {
+  const fs::path root = fs::temp_directory_path() / "heed_docs_check_sources";
+  fs::create_directories(root / "ops");
+  std::ofstream(root / "ops" / "example.cpp") << "Tensor twice(const Tensor& x) {\n"
+                                                 "  Tensor out = mul(x, 2.0f);\n"
+                                                 "  return out;\n"
+                                                 "}\n";
+  return root;
+}
+
 TEST(Docs, CheckerAcceptsAnInOrderQuote) {
-  const std::string doc = "x\n```cpp\n// ops/dropout.cpp\nTensor dropout(const Tensor& x, float p, bool training) {\n\n"
+  const std::string doc = "x\n```cpp\n// ops/example.cpp\nTensor twice(const Tensor& x) {\n\n"
                           "  return out;\n```\n";
-  EXPECT_TRUE(check_markdown("t.md", doc, kSourceDir).empty());
+  EXPECT_TRUE(check_markdown("t.md", doc, made_up_sources()).empty());
 }
 
 TEST(Docs, CheckerRejectsLinesOutOfOrderOrMissing) {
-  const std::string swapped = "```cpp\n// ops/dropout.cpp\n  return out;\nTensor dropout(const Tensor& x, float p, bool training) {\n```\n";
-  const std::vector<std::string> problems = check_markdown("t.md", swapped, kSourceDir);
+  const fs::path sources = made_up_sources();
+  const std::string swapped = "```cpp\n// ops/example.cpp\n  return out;\nTensor twice(const Tensor& x) {\n```\n";
+  const std::vector<std::string> problems = check_markdown("t.md", swapped, sources);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("t.md:1:"), std::string::npos) << problems[0];
-  const std::string invented = "```cpp\n// ops/dropout.cpp\nfloat invented_line = 0;\n```\n";
-  EXPECT_EQ(check_markdown("t.md", invented, kSourceDir).size(), 1u);
+  const std::string invented = "```cpp\n// ops/example.cpp\nfloat invented_line = 0;\n```\n";
+  EXPECT_EQ(check_markdown("t.md", invented, sources).size(), 1u);
 }
 
 TEST(Docs, CheckerRejectsBlocksWithoutASource) {
-  EXPECT_EQ(check_markdown("t.md", "\n\n```cpp\nint x = 1;\n```\n", kSourceDir).at(0).substr(0, 7), "t.md:3:");
-  EXPECT_EQ(check_markdown("t.md", "```cpp\n// ops/no_such_file.cpp\nint x;\n```\n", kSourceDir).size(), 1u);
-  EXPECT_TRUE(check_markdown("t.md", "```sh\nmake\n```\n", kSourceDir).empty());
+  const fs::path sources = made_up_sources();
+  EXPECT_EQ(check_markdown("t.md", "\n\n```cpp\nint x = 1;\n```\n", sources).at(0).substr(0, 7), "t.md:3:");
+  EXPECT_EQ(check_markdown("t.md", "```cpp\n// ops/no_such_file.cpp\nint x;\n```\n", sources).size(), 1u);
+  EXPECT_TRUE(check_markdown("t.md", "```sh\nmake\n```\n", sources).empty());
 }
 
 TEST(Docs, CheckerWantsExampleBlocksVerbatim) {
