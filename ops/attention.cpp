@@ -183,27 +183,25 @@ void softmax_rows(Tensor& scores, Tensor& dropped, const Geometry& g, const Bias
   });
 }
 
-// dW (N, T, S) becomes dA in place: dP = dW ⊙ m, dA = scale · P ⊙ (dP − Σ P ⊙ dP) per row.
-void softmax_rows_backward(Tensor& grad, const Tensor& probabilities, const Geometry& g, float scale,
-                           const DropoutDraw& dropout) {
+// dW (N, T, S) becomes dA in place: dP = dW ⊙ m, dA = scale · P ⊙ (dP − Σ P ⊙ dP) per row. With
+// W = P ⊙ m this is dA = scale · (W ⊙ dW − P · Σ W ⊙ dW), so the mask itself is not needed: only
+// W, which the backward has already drawn for dV (without dropout, W is P).
+void softmax_rows_backward(Tensor& grad, const Tensor& probabilities, const Tensor& weights, const Geometry& g,
+                           float scale) {
   float* all_grad = grad.mutable_data<float>();
   const float* all_p = probabilities.data<float>();
+  const float* all_w = weights.data<float>();
   const int64_t S = g.keys;
   for_each_chunk_of_rows(g, [&](int64_t lo, int64_t hi) {
-    std::vector<float> factors(dropout.active() ? static_cast<size_t>(S) : 0);
     for (int64_t row = lo; row < hi; ++row) {
       float* d = all_grad + row * S;
       const float* p = all_p + row * S;
-      if (dropout.active()) {
-        dropout.factors(row * S, factors.data(), S);
-#pragma omp simd
-        for (int64_t j = 0; j < S; ++j) d[j] *= factors[static_cast<size_t>(j)];
-      }
+      const float* w = all_w + row * S;
       float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
-      for (int64_t j = 0; j < S; ++j) dot += p[j] * d[j];
+      for (int64_t j = 0; j < S; ++j) dot += w[j] * d[j];
 #pragma omp simd
-      for (int64_t j = 0; j < S; ++j) d[j] = scale * p[j] * (d[j] - dot);
+      for (int64_t j = 0; j < S; ++j) d[j] = scale * (w[j] * d[j] - p[j] * dot);
     }
   });
 }
@@ -313,18 +311,17 @@ Pass forward(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionO
 // dQ, dK, dV (undefined where not wanted; written into `into`'s tensors where those are defined,
 // else dense) from g = dL/d output (N, T, Dv):
 //   dV = Wᵀ g;  dA = scale · P ⊙ (dP − Σ P ⊙ dP) with dP = (g Vᵀ) ⊙ m;  dQ = dA K;  dK = dAᵀ Q
+// W = P ⊙ m is drawn once and serves both dV and dA.
 std::array<Tensor, 3> backward(const Tensor& grad, const Tensor& q, const Tensor& k, const Tensor& v,
                                const Tensor& probabilities, const Plan& plan, std::array<bool, 3> wanted,
                                const std::array<Tensor, 3>& into = {}) {
   NoGradGuard no_grad;
   std::array<Tensor, 3> grads;
-  if (wanted[2]) {
-    const Tensor w = plan.dropout.active() ? apply_dropout(probabilities, plan.g, plan.dropout) : probabilities;
-    grads[2] = product(transpose(w, -2, -1), grad, into[2]);
-  }
+  const Tensor w = plan.dropout.active() ? apply_dropout(probabilities, plan.g, plan.dropout) : probabilities;
+  if (wanted[2]) grads[2] = product(transpose(w, -2, -1), grad, into[2]);
   if (wanted[0] || wanted[1]) {
     Tensor grad_scores = matmul(grad, transpose(v, -2, -1));  // dW, then dA in place
-    softmax_rows_backward(grad_scores, probabilities, plan.g, plan.scale, plan.dropout);
+    softmax_rows_backward(grad_scores, probabilities, w, plan.g, plan.scale);
     if (wanted[0]) grads[0] = product(grad_scores, k, into[0]);
     if (wanted[1]) grads[1] = product(transpose(grad_scores, -2, -1), q, into[1]);
   }
