@@ -23,6 +23,7 @@
 #include "heed/core/random.h"
 #include "heed/core/tensor.h"
 
+#include "heed/ops/additive_attention.h"
 #include "heed/ops/attention.h"
 #include "heed/ops/compare.h"
 #include "heed/ops/dropout.h"

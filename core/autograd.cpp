@@ -79,6 +79,14 @@ Node::~Node() {
   }
 }
 
+Tensor* NeedsGrad::leaf_grad_sum(size_t input) const {
+  const std::shared_ptr<TensorImpl>& leaf = edges_[input].leaf;
+  if (!leaf || !leaf->grad.defined() || !leaf->grad.is_contiguous() || leaf->grad.dtype() != Dtype::Float32 ||
+      detect_anomaly())
+    return nullptr;
+  return &leaf->grad;
+}
+
 SavedTensor::SavedTensor(const Tensor& tensor)
     : data_(tensor.detach()), version_(tensor.storage()->version()) {}
 

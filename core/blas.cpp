@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "heed/core/error.h"
+#include "heed/core/small_gemm.h"
 
 namespace heed::blas {
 namespace {
@@ -66,6 +67,10 @@ std::string choose_core_type(bool has_avx512_skylake_subset, const char* user_se
 void sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha,
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc) {
+  if (m * n * k <= kSmallGemmWork) {
+    small_sgemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
   openblas().sgemm(CblasRowMajor, transpose_a ? CblasTrans : CblasNoTrans,
                    transpose_b ? CblasTrans : CblasNoTrans, checked_int(m, "m"), checked_int(n, "n"),
                    checked_int(k, "k"), alpha, a, checked_int(lda, "lda"), b,

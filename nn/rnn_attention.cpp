@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "heed/ops/additive_attention.h"
 #include "heed/ops/elementwise.h"
 #include "heed/ops/index.h"
 #include "heed/ops/matmul.h"
@@ -67,9 +68,9 @@ RnnAttentionOutput AdditiveAttention::forward_projected(const Tensor& query, con
                                                         const Tensor& values, const Tensor& key_padding_mask) const {
   check_query("AdditiveAttention", query, query_proj->weight.size(1));
   check_memory("AdditiveAttention", query, projected_keys, v->weight.size(1), values, key_padding_mask);
-  Tensor q = ops::unsqueeze(query_proj->forward(query), 1);  // (B, 1, A)
-  Tensor hidden = ops::tanh(projected_keys + q);             // (B, S, A)
-  Tensor scores = ops::squeeze(v->forward(hidden), 2);       // (B, S)
+  Tensor q = query_proj->forward(query);                                     // (B, A)
+  Tensor v_row = ops::reshape(v->weight, {v->weight.size(1)});               // (1, A) -> (A)
+  Tensor scores = ops::additive_scores(projected_keys, q, v_row);           // vᵀ tanh(keys + q): (B, S)
   return attend(scores, values, key_padding_mask);
 }
 

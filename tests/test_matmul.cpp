@@ -6,6 +6,8 @@
 #include "golden.h"
 #include "heed/ops/matmul.h"
 #include "heed/ops/matmul_into.h"
+#include "heed/core/anomaly.h"
+#include "heed/ops/elementwise.h"
 
 namespace heed {
 namespace {
@@ -224,6 +226,37 @@ TEST(LinearGrad, Gradcheck) {
   Tensor x = make_view(base, {2, 3, 4}, {4, 8, 1}, 0);
   x.set_requires_grad();
   EXPECT_GRADCHECK(with_bias, (Inputs{x, leaf({5, 4}), leaf({5})}), "linear non-foldable x");
+}
+
+// A weight used at every step of a recurrence: from the second step on, linear's backward adds dW
+// into W.grad inside the GEMM (NeedsGrad::leaf_grad_sum). Anomaly mode turns that path off, so the
+// same run with it on is the reference.
+TEST(LinearGrad, AWeightUsedAtEveryStepSumsItsGradientInPlace) {
+  manual_seed(17);
+  Tensor x = leaf({3, 4}), weight = leaf({4, 4}), bias = leaf({4});
+  auto run = [&] {
+    Tensor h = x;
+    for (int step = 0; step < 4; ++step) h = ops::tanh(ops::linear(h, weight, bias));
+    ops::sum(h).backward();
+  };
+  set_detect_anomaly(true);
+  run();
+  set_detect_anomaly(false);
+  const Tensor returned = weight.grad().detach();
+  weight.set_grad(Tensor());
+  run();
+  EXPECT_TRUE(all_close(weight.grad(), returned, 1e-6, 1e-6));
+  // Without zero_grad a second backward adds to the same buffer: twice the gradient.
+  const float* buffer = weight.grad().data<float>();
+  run();
+  EXPECT_EQ(weight.grad().data<float>(), buffer);
+  EXPECT_TRUE(all_close(weight.grad(), returned * 2.0f, 1e-6, 1e-6));
+  auto recurrence = [](const Inputs& in) {
+    Tensor h = in[0];
+    for (int step = 0; step < 3; ++step) h = ops::tanh(ops::linear(h, in[1], in[2]));
+    return h;
+  };
+  EXPECT_GRADCHECK(recurrence, (Inputs{leaf({3, 4}), leaf({4, 4}), leaf({4})}), "linear at every step");
 }
 
 TEST(Linear, Errors) {

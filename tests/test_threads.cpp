@@ -88,6 +88,10 @@ TEST(Threads, HeedKernelsGiveTheSameBitsAtAnyThreadCount) {
     Tensor ids = randint(0, 50, {64, 64});  // many repeats: rows of the gradient are sums
     return with_gradients(ops::embedding(table, ids, 0), {table});
   });
+  expect_thread_count_invariant("additive attention scores", [] {
+    Tensor keys = leaf({64, 32, 256}), query = leaf({64, 256}), v = leaf({256});
+    return with_gradients(ops::additive_scores(keys, query, v), {keys, query, v});
+  });
   expect_thread_count_invariant("elementwise maths", [] {
     Tensor x = leaf({512, 1000});
     return with_gradients(ops::mul(ops::gelu(x), ops::tanh(ops::sigmoid(x))), {x});
