@@ -79,12 +79,14 @@ Node::~Node() {
   }
 }
 
-Tensor* NeedsGrad::leaf_grad_sum(size_t input) const {
-  const std::shared_ptr<TensorImpl>& leaf = edges_[input].leaf;
-  if (!leaf || !leaf->grad.defined() || !leaf->grad.is_contiguous() || leaf->grad.dtype() != Dtype::Float32 ||
-      detect_anomaly())
-    return nullptr;
-  return &leaf->grad;
+Tensor* NeedsGrad::grad_sum(size_t input) const {
+  const Edge& edge = edges_[input];
+  Tensor* sum = edge.leaf ? &edge.leaf->grad : edge.node ? &edge.node->pending_grad : nullptr;
+  if (sum == nullptr || !sum->defined() || sum->dtype() != Dtype::Float32 || detect_anomaly()) return nullptr;
+  // A leaf's .grad() always takes gradients in place (accumulate_into_leaf); a node's pending sum
+  // only while the engine is its one owner (accumulate).
+  const bool writable = edge.leaf ? sum->is_contiguous() : exclusively_owned(*sum);
+  return writable ? sum : nullptr;
 }
 
 SavedTensor::SavedTensor(const Tensor& tensor)

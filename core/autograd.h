@@ -52,13 +52,14 @@ class NeedsGrad {
   explicit NeedsGrad(const std::vector<Edge>& edges) : edges_(edges) {}
   bool operator[](size_t input) const { return edges_[input].needs_grad(); }
 
-  // The running gradient sum of input `input` when the backward may add its gradient straight into
-  // it instead of returning it: the input is a leaf whose .grad() is already defined and dense,
-  // and anomaly mode (which checks each returned gradient) is off. A weight used at every step of
-  // a recurrence gets its gradient from every step; a GEMM with beta = 1 adds each one in place,
-  // with no temporary to zero, fill and add. nullptr otherwise: return the gradient as usual. A
-  // backward that adds into the sum returns an undefined Tensor for that input.
-  Tensor* leaf_grad_sum(size_t input) const;
+  // The running sum of input `input`'s gradient, when the backward may add its gradient straight
+  // into it instead of returning it: the leaf's .grad(), or the pending sum of the node that made
+  // the input, once defined, dense and written by no one else, and with anomaly mode (which
+  // checks each returned gradient) off. A weight used at every step of a recurrence gets its
+  // gradient from every step; a GEMM with beta = 1 adds each one in place, with no temporary to
+  // zero, fill and add. nullptr otherwise: return the gradient as usual. A backward that adds into
+  // the sum returns an undefined Tensor for that input.
+  Tensor* grad_sum(size_t input) const;
 
  private:
   const std::vector<Edge>& edges_;

@@ -40,9 +40,8 @@ Tensor contiguous_copy(const Tensor& source) {
 }
 
 void add_into(Tensor& destination, const Tensor& source) {
-  HEED_CHECK(destination.shape() == source.shape() && destination.is_contiguous(), "add_into",
-             "destination {} (dense: {}) and source {}; expected one shape and a dense destination",
-             destination.shape(), destination.is_contiguous(), source.shape());
+  HEED_CHECK(destination.shape() == source.shape(), "add_into", "destination {} and source {}; expected one shape",
+             destination.shape(), source.shape());
   float* out = destination.mutable_data<float>();
   const float* in = source.data<float>();
   for_each_run<2>(source.shape(), {destination.strides(), source.strides()},

@@ -16,7 +16,8 @@ inline Tensor dense(const Tensor& t) { return t.is_contiguous() ? t : contiguous
 // view. Runs that are contiguous on both sides are copied with memcpy.
 void copy_into(const Tensor& destination, const Tensor& source);
 
-// destination += source, elementwise; both float32 of one shape, destination dense.
+// destination += source, elementwise; both float32 of one shape. destination may be any
+// non-overlapping view (say, a slice of a running gradient sum).
 void add_into(Tensor& destination, const Tensor& source);
 
 // Every element of a dense tensor set to `value`.

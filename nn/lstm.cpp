@@ -33,6 +33,32 @@ LSTMState LSTMCell::forward(const Tensor& x, const LSTMState& state) const {
   return {ops::narrow(hc, 1, 0, H), ops::narrow(hc, 1, H, H)};
 }
 
+LSTMKnownInput LSTMCell::project_known(const Tensor& known) const {
+  HEED_CHECK(known.dim() == 3 && known.size(2) > 0 && known.size(2) < input_size, kind_,
+             "known inputs of shape {}; expected (B, T, K) with 0 < K < input_size {}", known.shape(), input_size);
+  const int64_t K = known.size(2);
+  const Tensor bias = bias_ih.defined() ? bias_ih + bias_hh : Tensor();             // (4H)
+  return {ops::linear(known, ops::narrow(weight_ih, 1, 0, K), bias),                // (B, T, 4H)
+          ops::narrow(weight_ih, 1, K, input_size - K)};                            // (4H, input_size − K)
+}
+
+LSTMState LSTMCell::forward(const LSTMKnownInput& known, int64_t t, const Tensor& rest, const LSTMState& state) const {
+  const int64_t rest_size = known.rest_weight.size(1), steps = known.gates.size(1);
+  HEED_CHECK(rest.dim() == 2 && rest.size(0) == known.gates.size(0) && rest.size(1) == rest_size, kind_,
+             "rest of the input has shape {}; expected ({}, {}) for known gates {}", rest.shape(),
+             known.gates.size(0), rest_size, known.gates.shape());
+  HEED_CHECK(t >= 0 && t < steps, kind_, "step {} of known gates {}; expected it in [0, {})", t, known.gates.shape(),
+             steps);
+  check_pair(state, kind_);
+  const int64_t batch = rest.size(0), H = hidden_size;
+  const Tensor h = state_or_zeros(state.h, "h", batch);                                    // (B, H)
+  const Tensor c = state_or_zeros(state.c, "c", batch);                                    // (B, H)
+  Tensor gates_x = ops::select(known.gates, 1, t) + ops::linear(rest, known.rest_weight);  // (B, 4H)
+  Tensor gates_h = ops::linear(h, weight_hh);                                              // (B, 4H); biases are in known
+  Tensor hc = ops::lstm_cell(gates_x, gates_h, c);                                         // (B, 2H) = [h' | c']
+  return {ops::narrow(hc, 1, 0, H), ops::narrow(hc, 1, H, H)};
+}
+
 LSTM::LSTM(int64_t input, int64_t hidden, RNNOptions opts) : RecurrentLayers("LSTM", 4, input, hidden, opts) {}
 
 std::pair<Tensor, LSTMState> LSTM::forward(const Tensor& input, const LSTMState& state, const Tensor& lengths) const {

@@ -24,11 +24,29 @@ struct LSTMState {
   Tensor c;
 };
 
+// Teacher forcing through an LSTMCell when the first K features of every step's input are known
+// before the loop (a decoder's target embeddings) and the rest come step by step (the previous
+// attention context). LSTMCell::project_known makes it; LSTMCell::forward(known, t, rest, state)
+// reads it.
+struct LSTMKnownInput {
+  Tensor gates;        // (B, T, 4H): known · W_ih[:, :K]ᵀ + b_ih + b_hh, every step in one GEMM
+  Tensor rest_weight;  // (4H, input_size − K): W_ih's other columns, one view shared by every step
+};
+
 class LSTMCell : public RecurrentCell {
  public:
   LSTMCell(int64_t input_size, int64_t hidden_size, RNNCellOptions options = {});
   // x (B, input_size), state (h, c) each (B, H) or both undefined (zeros) -> (h', c') each (B, H)
   LSTMState forward(const Tensor& x, const LSTMState& state = {}) const;
+
+  //   nn::LSTMKnownInput known = cell.project_known(embedded);   // (B, T, E): one GEMM for all T
+  //   for t: state = cell.forward(known, t, context, state);     // context (B, input_size − E)
+  // Step t computes what forward(cat({embedded[:, t], context}, 1), state) computes, but the
+  // embedding share of the input projection was one (B·T, E) x (E, 4H) GEMM instead of T small ones.
+  // known (B, T, K) with 0 < K < input_size.
+  LSTMKnownInput project_known(const Tensor& known) const;
+  // rest (B, input_size − K), t in [0, T) -> (h', c') each (B, H)
+  LSTMState forward(const LSTMKnownInput& known, int64_t t, const Tensor& rest, const LSTMState& state = {}) const;
 };
 
 class LSTM : public RecurrentLayers {

@@ -321,7 +321,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
              gemm(rows, in_features, out, dy, 0, matrices_of(saved_w.get()), 0, 0.0f,
                   grad_x.mutable_data<float>());
            }
-           if (Tensor* sum = needs.leaf_grad_sum(1)) {  // W.grad += dYᵀ · X, in the GEMM (beta = 1)
+           if (Tensor* sum = needs.grad_sum(1)) {  // dW's running sum += dYᵀ · X, in the GEMM (beta = 1)
              gemm(out, in_features, rows, dy.transposed(), 0, matrices_of(saved_x.get()), 0, 1.0f,
                   sum->mutable_data<float>());
            } else if (needs[1]) {

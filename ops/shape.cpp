@@ -221,8 +221,15 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
   end = std::max(clamp(end), start);
   const int64_t length = end > start ? (end - start - 1) / step + 1 : 0;
   Tensor out = slice_view(x, dim, start, length, step);
-  // dx = zeros of x's shape, with g where the slice was taken
-  record("slice", out, {x}, [shape = x.shape(), dim, start, length, step](const Tensor& g, NeedsGrad) {
+  // dx = zeros of x's shape, with g where the slice was taken. When x's gradient sum already
+  // exists (a sequence sliced step by step), g is added into its slice instead: no full-size zeros
+  // per step.
+  record("slice", out, {x}, [shape = x.shape(), dim, start, length, step](const Tensor& g, NeedsGrad needs) {
+    if (Tensor* sum = needs.grad_sum(0)) {
+      Tensor region = slice_view(*sum, dim, start, length, step);
+      add_into(region, g);
+      return std::vector<Tensor>{Tensor()};
+    }
     return std::vector<Tensor>{unslice(g, shape, dim, start, length, step)};
   });
   return out;

@@ -229,7 +229,7 @@ TEST(LinearGrad, Gradcheck) {
 }
 
 // A weight used at every step of a recurrence: from the second step on, linear's backward adds dW
-// into W.grad inside the GEMM (NeedsGrad::leaf_grad_sum). Anomaly mode turns that path off, so the
+// into W.grad inside the GEMM (NeedsGrad::grad_sum). Anomaly mode turns that path off, so the
 // same run with it on is the reference.
 TEST(LinearGrad, AWeightUsedAtEveryStepSumsItsGradientInPlace) {
   manual_seed(17);

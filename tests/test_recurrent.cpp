@@ -85,6 +85,33 @@ TEST(RecurrentLayers, CellGradcheck) {
   EXPECT_GRADCHECK([&](const Inputs&) { return gru.forward(x, h); }, with_parameters({x, h}, gru), "GRUCell");
 }
 
+// Teacher forcing with the first K input features known before the loop: the same states and
+// the same gradients as feeding cat({known_t, rest_t}) step by step, and it passes gradcheck.
+TEST(RecurrentLayers, CellWithKnownInputEqualsTheConcatenatedInput) {
+  manual_seed(82);
+  nn::LSTMCell cell(5, 4);  // input = 2 known features + 3 given per step
+  Tensor known = leaf({2, 3, 2}), rest = leaf({2, 3}), h = leaf({2, 4}), c = leaf({2, 4});
+  auto run = [&](bool split) {  // three steps, each fed the state and the rest: sum of the last (h, c)
+    nn::LSTMState state{h, c};
+    const nn::LSTMKnownInput projected = split ? cell.project_known(known) : nn::LSTMKnownInput{};
+    for (int64_t t = 0; t < 3; ++t)
+      state = split ? cell.forward(projected, t, rest * static_cast<float>(t + 1), state)
+                    : cell.forward(ops::cat({ops::select(known, 1, t), rest * static_cast<float>(t + 1)}, 1), state);
+    return ops::cat({state.h, state.c}, 1);
+  };
+  std::vector<Tensor> inputs = with_parameters({known, rest, h, c}, cell);
+  ops::sum(run(false)).backward();
+  std::vector<Tensor> expected;
+  for (Tensor& input : inputs) {
+    expected.push_back(input.grad().detach());
+    input.set_grad(Tensor());
+  }
+  EXPECT_TRUE(all_close(run(true), run(false), 1e-6, 1e-6));
+  ops::sum(run(true)).backward();
+  for (size_t i = 0; i < inputs.size(); ++i) EXPECT_TRUE(all_close(inputs[i].grad(), expected[i], 1e-5, 1e-5)) << i;
+  EXPECT_GRADCHECK([&](const Inputs&) { return run(true); }, inputs, "LSTMCell with known input");
+}
+
 TEST(RecurrentLayers, LstmGradcheck) {
   manual_seed(82);
   nn::LSTM lstm(3, 3, {.num_layers = 2, .bidirectional = true});
@@ -271,6 +298,10 @@ TEST(RecurrentLayers, Errors) {
   expect_error([&] { lstm_cell.forward(zeros({2, 3}), {zeros({2, 4}), zeros({3, 4})}); },
                {"LSTMCell", "c is [3, 4]", "[2, 4]"});
   expect_error([&] { gru_cell.forward(zeros({2, 3}), zeros({2, 3})); }, {"GRUCell", "h is [2, 3]", "[2, 4]"});
+  expect_error([&] { lstm_cell.project_known(zeros({2, 5, 3})); }, {"LSTMCell", "[2, 5, 3]", "K < input_size 3"});
+  const nn::LSTMKnownInput known = lstm_cell.project_known(zeros({2, 5, 1}));
+  expect_error([&] { lstm_cell.forward(known, 0, zeros({2, 3})); }, {"LSTMCell", "[2, 3]", "(2, 2)"});
+  expect_error([&] { lstm_cell.forward(known, 5, zeros({2, 2})); }, {"LSTMCell", "step 5", "[0, 5)"});
   expect_error([] { nn::LSTM(3, 4, {.dropout = 1.5f}); }, {"LSTM", "dropout is 1.5"});
   expect_error([] { nn::GRU(3, 4, {.num_layers = 0}); }, {"GRU", "num_layers 0"});
 }

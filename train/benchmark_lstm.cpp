@@ -36,13 +36,14 @@ Tensor BenchmarkLSTM::forward(const Tensor& src, const Tensor& tgt_in) const {
   auto [memory, finals] = encoder->forward(source_embedding->forward(src));  // (B, S, H), (1, B, H) each
   const Tensor keys = attention->project_keys(memory);                         // (B, S, H)
   const Tensor padding = padding_mask(src);                                    // (B, S)
-  const Tensor embedded = target_embedding->forward(tgt_in);                   // (B, T, E)
+  // The decoder's input is [y_t embedded; context]: the embedding share of its input projection
+  // is known for every step before the loop, one GEMM for all T (nn::LSTMCell::project_known).
+  const nn::LSTMKnownInput known = decoder->project_known(target_embedding->forward(tgt_in));  // (B, T, 4H)
   nn::LSTMState state{ops::squeeze(finals.h, 0), ops::squeeze(finals.c, 0)};  // (B, H) each
   Tensor context = zeros({src.size(0), config.hidden_size});                   // (B, H)
   std::vector<Tensor> outputs;
   for (int64_t t = 0; t < tgt_in.size(1); ++t) {
-    Tensor x = ops::cat({ops::select(embedded, 1, t), context}, 1);  // (B, E + H)
-    state = decoder->forward(x, state);                               // (B, H) each
+    state = decoder->forward(known, t, context, state);  // [y_t embedded; context] -> (B, H) each
     context = attention->forward_projected(state.h, keys, memory, padding).context;  // (B, H)
     outputs.push_back(ops::cat({state.h, context}, 1));                              // (B, 2H)
   }
