@@ -1,5 +1,6 @@
 #include "heed/core/autograd.h"
 
+#include <unordered_map>
 #include <unordered_set>
 
 #include "heed/core/factories.h"
@@ -57,6 +58,38 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>
   }
   return order;  // inputs before the nodes that use them; root last
 }
+
+// For backward's on_leaf_ready: how many edges of the ordered graph still lead to each leaf, and
+// which leaves have received a gradient in this pass. A leaf is ready when its count reaches zero.
+class LeafReadiness {
+ public:
+  LeafReadiness(const std::vector<std::shared_ptr<Node>>& order, const LeafGradReady& on_ready) : on_ready_(on_ready) {
+    if (!on_ready_) return;
+    for (const auto& node : order)
+      for (const Edge& edge : node->inputs)
+        if (edge.leaf) ++remaining_[edge.leaf.get()].edges;
+  }
+  void received(const Edge& edge) {
+    if (on_ready_) remaining_[edge.leaf.get()].received = true;
+  }
+  // Every edge of `node` has been processed (or skipped because no gradient reached the node).
+  void done_with(const Node& node) {
+    if (!on_ready_) return;
+    for (const Edge& edge : node.inputs) {
+      if (!edge.leaf) continue;
+      Count& count = remaining_[edge.leaf.get()];
+      if (--count.edges == 0 && count.received) on_ready_(Tensor(edge.leaf));
+    }
+  }
+
+ private:
+  struct Count {
+    int64_t edges = 0;
+    bool received = false;
+  };
+  const LeafGradReady& on_ready_;
+  std::unordered_map<TensorImpl*, Count> remaining_;
+};
 
 }  // namespace
 
@@ -116,7 +149,7 @@ void attach_node(const char* op, Tensor& output, std::span<const Tensor> inputs,
   out.requires_grad = true;
 }
 
-void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
+void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph, const LeafGradReady& on_leaf_ready) {
   HEED_CHECK(root.requires_grad(), "backward",
              "the tensor of shape {} does not require grad and has no grad_fn; nothing to "
              "differentiate (did every input have requires_grad false, or was grad mode off?)",
@@ -138,15 +171,20 @@ void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) 
   const bool anomaly = detect_anomaly();
   if (root.is_leaf()) {
     accumulate_into_leaf(*root.impl(), seed);
+    if (on_leaf_ready) on_leaf_ready(root);
     return;
   }
   std::vector<std::shared_ptr<Node>> order = topological_order(root.grad_fn());
+  LeafReadiness readiness(order, on_leaf_ready);
   root.grad_fn()->pending_grad = seed;
   for (auto node = order.rbegin(); node != order.rend(); ++node) {
     Node& current = **node;
     Tensor grad = std::move(current.pending_grad);
     current.pending_grad = Tensor();
-    if (!grad.defined()) continue;  // no path from root carried a gradient here
+    if (!grad.defined()) {  // no path from root carried a gradient here
+      readiness.done_with(current);
+      continue;
+    }
     HEED_CHECK(current.backward != nullptr, "backward",
                "the graph through '{}' was already freed by an earlier backward(); pass "
                "retain_graph=true to the first backward() to run backward twice",
@@ -168,9 +206,12 @@ void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) 
       if (anomaly) check_gradient_anomaly(current.op, current.module_path.get(), i, input_grad);
       if (edge.node)
         accumulate(edge.node->pending_grad, std::move(input_grad));
-      else
+      else {
         accumulate_into_leaf(*edge.leaf, std::move(input_grad));
+        readiness.received(edge);
+      }
     }
+    readiness.done_with(current);
   }
   if (!retain_graph)
     for (auto& node : order) node->inputs.clear();
