@@ -1,5 +1,6 @@
 // backward's on_leaf_ready hook: each leaf fires once, when its gradient is final for the pass, in
 // the order backward finishes them (data-parallel training starts its all-reduces from it).
+#include "heed/core/kernels.h"
 #include "test_util.h"
 
 namespace heed {
