@@ -83,14 +83,18 @@ struct MpiReplicas::State {
   void wait(MPI_Request& request, const std::string& what) const {
     const Clock::time_point deadline =
         Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout));
-    for (int polls = 0;; ++polls) {
+    // MPI moves a non-blocking collective along only inside MPI calls, so test without pause for
+    // a while (a large all-reduce of a healthy job takes milliseconds); past that, a rank is
+    // waiting for a slower one: test every 100 µs and leave the core to others.
+    const Clock::time_point spin_until = Clock::now() + std::chrono::milliseconds(50);
+    for (;;) {
       int done = 0;
       MPI_Test(&request, &done, MPI_STATUS_IGNORE);
       if (done != 0) return;
-      if (Clock::now() > deadline)
+      const Clock::time_point now = Clock::now();
+      if (now > deadline)
         abort_job(rank, fmt::format("{} timed out after {} s (another rank died or hangs)", what, timeout));
-      // Spin briefly (a healthy collective ends in microseconds), then let the core go.
-      if (polls > 1000) std::this_thread::sleep_for(std::chrono::microseconds(50));
+      if (now > spin_until) std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
   }
 
@@ -271,12 +275,5 @@ void MpiReplicas::finish_gradients() {
 }
 
 void MpiReplicas::abort(const std::string& message) { abort_job(state_->rank, message); }
-
-void MpiReplicas::allreduce_flat(std::vector<float>& values) {
-  MPI_Request request = MPI_REQUEST_NULL;
-  MPI_Iallreduce(MPI_IN_PLACE, values.data(), mpi_count(values.size(), "the buffer"), MPI_FLOAT, MPI_SUM,
-                 MPI_COMM_WORLD, &request);
-  state_->wait(request, "the all-reduce of a flat buffer");
-}
 
 }  // namespace heed::dist

@@ -71,10 +71,6 @@ class MpiReplicas final : public train::ReplicaGroup {
   void finish_gradients() override;
   [[noreturn]] void abort(const std::string& message) override;
 
-  // A plain blocking-in-spirit all-reduce (SUM) of `values` in place, under the same timeout: the
-  // baseline the bucketed path is measured against (bench).
-  void allreduce_flat(std::vector<float>& values);
-
  private:
   struct State;
   std::unique_ptr<State> state_;

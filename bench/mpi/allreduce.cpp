@@ -1,6 +1,6 @@
 // mpi_bench_allreduce: the gradient all-reduce of a data-parallel step, heed's bucketed path
 // (dist::MpiReplicas: start_gradients, gradient_ready per parameter in backward's order,
-// finish_gradients) against one MPI_Allreduce of a flat buffer of the same size, for the
+// finish_gradients) against one plain MPI_Allreduce of a flat buffer of the same size, for the
 // parameter layouts of the benchmark workloads' Transformers (train/benchmark.h). Run it under
 // mpirun; it prints one line per workload and bucket size from rank 0:
 //
@@ -10,6 +10,8 @@
 // usual convention: algbw = bytes / time, busbw = algbw · 2(N − 1) / N, what each rank's link
 // carries in a ring all-reduce. No compute overlaps the communication here: this is the time
 // the ranks would wait if backward had nothing left to do.
+#include <mpi.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -78,7 +80,9 @@ int main(int argc, char** argv) {
                    algbw * 2.0 * (ranks - 1) / ranks);
     };
     std::vector<float> flat(static_cast<size_t>(model->parameter_count()), 1.0f);
-    report("flat", median_seconds(repeats, probe, [&] { probe.allreduce_flat(flat); }));
+    report("flat MPI_Allreduce", median_seconds(repeats, probe, [&] {
+             MPI_Allreduce(MPI_IN_PLACE, flat.data(), static_cast<int>(flat.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+           }));
     for (int64_t bucket_mib : {1, 4, 16}) {
       dist::MpiReplicas replicas({.bucket_bytes = bucket_mib << 20});
       const double seconds = median_seconds(repeats, replicas, [&] {
