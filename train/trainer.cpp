@@ -208,18 +208,19 @@ TrainHistory Trainer::run(const std::vector<data::SentencePair>& train, const st
   // zero_grad, forward, backward of update step + 1: leaves the batch's gradient in the parameters'
   // .grad() and returns its mean loss per target token.
   auto compute_gradients = [&](const data::Batch& batch) -> double {
-    optimizer.zero_grad();
     if (replicas_ == nullptr) {
       Tensor loss = checked_loss(step + 1, [&] {
         Tensor logits = model.forward(batch.src, batch.tgt_in);  // (B, T, V)
         return sequence_loss(logits, batch.tgt_out, pad, options_.label_smoothing, ops::Reduction::Mean);
       });
+      optimizer.zero_grad();
       checked_backward(loss, step + 1);
       return loss.item();
     }
     // This rank's share of the batch's mean loss: its rows' summed token losses over the batch's
     // target tokens. A rank whose shard is empty (a batch of fewer rows than ranks) adds zeros.
     const auto [begin, end] = shard_rows(batch.src.size(0), replicas_->rank(), replicas_->size());
+    optimizer.zero_grad();
     replicas_->start_gradients(parameters);
     double share = 0;
     if (end > begin) {
