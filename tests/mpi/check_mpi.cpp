@@ -2,7 +2,9 @@
 //
 //   heed_mpi_check correctness   50 updates of a small Transformer on 2 ranks against the same run
 //                                in one process: losses at every update and final weights within
-//                                the tolerances below, and parameters bitwise equal across ranks
+//                                the tolerances below, and parameters bitwise equal across ranks;
+//                                with large batches and many buckets, then with batches of 1 to 3
+//                                sentence pairs (rank 1 often without rows) and one bucket
 //   heed_mpi_check mismatch      rank 1 builds another model: heed::Error naming rank 1 on every rank
 //   heed_mpi_check rank-dies     rank 1 is killed at update 5: the job ends (mpirun), no hang
 //   heed_mpi_check rank-hangs    rank 1 stops answering at update 5: rank 0's all-reduce times
@@ -120,10 +122,11 @@ bool bitwise_equal_across_ranks(const std::vector<float>& values) {
   return same == 1;
 }
 
-int correctness(dist::MpiReplicas& replicas) {
+// One comparison of 2 ranks against one process; 0 when they agree.
+int compare_with_one_process(dist::MpiReplicas& replicas, const train::TrainOptions& o, const std::string& label) {
   const int rank = replicas.rank();
   train::Translator distributed = testing::tiny_translator(corpus(), [](int64_t s, int64_t t) { return small_transformer(s, t); });
-  train::Trainer trainer(distributed, options());
+  train::Trainer trainer(distributed, o);
   trainer.distribute(replicas);
   const auto start = std::chrono::steady_clock::now();
   const train::TrainHistory history = trainer.fit(corpus(), {});
@@ -132,11 +135,12 @@ int correctness(dist::MpiReplicas& replicas) {
   const bool replicas_equal = bitwise_equal_across_ranks(weights);
   int failed = replicas_equal ? 0 : 1;
   if (rank == 0) {
-    fmt::print("{} ranks: {} updates in {:.2f} s; parameters bitwise equal across ranks: {}\n", replicas.size(),
-               history.steps.size(), distributed_seconds, replicas_equal ? "yes" : "NO");
+    fmt::print("{}, {} gradient buckets: {} ranks, {} updates in {:.2f} s; parameters bitwise equal across ranks: {}\n",
+               label, replicas.buckets().size(), replicas.size(), history.steps.size(), distributed_seconds,
+               replicas_equal ? "yes" : "NO");
     // The same run in one process: the same initial weights (seed 3) and the same global batches.
     train::Translator single = testing::tiny_translator(corpus(), [](int64_t s, int64_t t) { return small_transformer(s, t); });
-    const train::TrainHistory reference = train::Trainer(single, options()).fit(corpus(), {});
+    const train::TrainHistory reference = train::Trainer(single, o).fit(corpus(), {});
     const std::vector<float> reference_weights = flat_parameters(single.model());
     double loss_diff = 0;
     for (size_t i = 0; i < reference.steps.size(); ++i)
@@ -144,11 +148,11 @@ int correctness(dist::MpiReplicas& replicas) {
     const WeightDifferences diff = compare_weights(single.model(), weights, reference_weights);
     // Tolerances: splitting a batch changes only the order in which float32 sums are formed (the
     // loss, each weight's gradient; a few ulps each), and Adam carries such differences on from
-    // update to update. Measured: losses 8e-8 relative, weights 2.4e-7 (2 ulps of the largest).
+    // update to update. Measured: losses 8e-8 relative, weights 2.4e-7 (2 ulps of the largest) with
+    // batches of 600 tokens; 1.5e-7 and 2e-6 with batches of 24 (Adam eps 1e-6, see correctness).
     // The key biases are the exception: softmax over the keys ignores a bias added to every key,
     // so their true gradient is 0 and the computed one is rounding noise, which Adam (m / √v)
     // turns into steps of up to lr: they drift apart in both runs alike, bounded by lr · steps.
-    const train::TrainOptions o = options();
     const double loss_tolerance = 1e-5, weight_tolerance = 1e-5, key_bias_bound = o.lr * static_cast<double>(o.steps);
     fmt::print("loss at update 1 {:.6f}, update {} {:.6f} (one process: {:.6f})\n", history.steps.front().loss,
                history.steps.size(), history.steps.back().loss, reference.steps.back().loss);
@@ -164,6 +168,24 @@ int correctness(dist::MpiReplicas& replicas) {
   }
   // Rank 1 waits here while rank 0 trains the reference: sum_scalar polls without holding a core.
   return replicas.sum_scalar(failed) > 0 ? 1 : 0;
+}
+
+int correctness() {
+  // Batches of about 600 tokens (dozens of sentence pairs), the gradients in buckets of 16 KiB
+  // (several, started as backward finishes them)...
+  dist::MpiReplicas small_buckets({.bucket_bytes = 16 << 10});
+  const int many_rows = compare_with_one_process(small_buckets, options(), "batches of 600 tokens");
+  // ...and batches of 1 to 3 pairs, so that rank 1 often has none, with one bucket. With so few
+  // tokens, some gradients are of the size of rounding errors (a ReLU unit just turning on), and
+  // Adam with eps 1e-9 turns any of them into a step of about lr: one rounding difference then
+  // moves a weight by 1e-4 (measured: losses 2e-3 apart after 50 updates). Adam's eps 1e-6
+  // keeps such steps small, and then the runs agree as closely as above (docs/distributed.md).
+  train::TrainOptions tiny_batches = options();
+  tiny_batches.max_tokens = 24;
+  tiny_batches.eps = 1e-6f;
+  dist::MpiReplicas one_bucket;
+  const int few_rows = compare_with_one_process(one_bucket, tiny_batches, "batches of 24 tokens, Adam eps 1e-6");
+  return many_rows + few_rows > 0 ? 1 : 0;
 }
 
 int mismatch(dist::MpiReplicas& replicas) {
@@ -203,7 +225,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "heed_mpi_check: run under mpirun -np 2 (got {} ranks)\n", replicas.size());
     return 2;
   }
-  if (scenario == "correctness") return correctness(replicas);
+  if (scenario == "correctness") return correctness();
   if (scenario == "mismatch") return mismatch(replicas);
   if (scenario == "rank-dies") return fault(replicas, FaultyReplicas::Fault::Die);
   if (scenario == "rank-hangs") return fault(replicas, FaultyReplicas::Fault::Hang);
