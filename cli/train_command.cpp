@@ -303,7 +303,7 @@ int train_on(TrainFlags& f, Distributed* distributed) {
   if (f.pitfall != "none")
     fmt::print("  PITFALL   {}: this run reproduces a classic bug on purpose (docs/pitfalls.md)\n", f.pitfall);
   if (distributed != nullptr)
-    fmt::print("  ranks     {} data-parallel replicas (MPI), each a shard of every batch, {} threads each\n",
+    fmt::print("  ranks     {} data-parallel replicas (MPI), each a shard of every batch, threads per rank {}\n",
                distributed->group().size(), num_threads());
   if (checkpoint) fmt::print("  resume    from step {} ({})\n", checkpoint->step, train::checkpoint_path(f.out, checkpoint->step));
   std::fflush(stdout);
