@@ -60,7 +60,9 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>
 }
 
 // For backward's on_leaf_ready: how many edges of the ordered graph still lead to each leaf, and
-// which leaves have received a gradient in this pass. A leaf is ready when its count reaches zero.
+// whether a node that ran its backward has reached it in this pass. A leaf is ready when its
+// count reaches zero: every node that could add to its .grad() (by returning a gradient, or in
+// place through NeedsGrad) is done.
 class LeafReadiness {
  public:
   LeafReadiness(const std::vector<std::shared_ptr<Node>>& order, const LeafGradReady& on_ready) : on_ready_(on_ready) {
@@ -69,23 +71,21 @@ class LeafReadiness {
       for (const Edge& edge : node->inputs)
         if (edge.leaf) ++remaining_[edge.leaf.get()].edges;
   }
-  void received(const Edge& edge) {
-    if (on_ready_) remaining_[edge.leaf.get()].received = true;
-  }
-  // Every edge of `node` has been processed (or skipped because no gradient reached the node).
-  void done_with(const Node& node) {
+  // `node` has run its backward (ran) or was skipped because no gradient reached it.
+  void done_with(const Node& node, bool ran) {
     if (!on_ready_) return;
     for (const Edge& edge : node.inputs) {
       if (!edge.leaf) continue;
       Count& count = remaining_[edge.leaf.get()];
-      if (--count.edges == 0 && count.received) on_ready_(Tensor(edge.leaf));
+      count.reached = count.reached || ran;
+      if (--count.edges == 0 && count.reached) on_ready_(Tensor(edge.leaf));
     }
   }
 
  private:
   struct Count {
     int64_t edges = 0;
-    bool received = false;
+    bool reached = false;
   };
   const LeafGradReady& on_ready_;
   std::unordered_map<TensorImpl*, Count> remaining_;
@@ -182,7 +182,7 @@ void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph, 
     Tensor grad = std::move(current.pending_grad);
     current.pending_grad = Tensor();
     if (!grad.defined()) {  // no path from root carried a gradient here
-      readiness.done_with(current);
+      readiness.done_with(current, false);
       continue;
     }
     HEED_CHECK(current.backward != nullptr, "backward",
@@ -206,12 +206,10 @@ void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph, 
       if (anomaly) check_gradient_anomaly(current.op, current.module_path.get(), i, input_grad);
       if (edge.node)
         accumulate(edge.node->pending_grad, std::move(input_grad));
-      else {
+      else
         accumulate_into_leaf(*edge.leaf, std::move(input_grad));
-        readiness.received(edge);
-      }
     }
-    readiness.done_with(current);
+    readiness.done_with(current, true);
   }
   if (!retain_graph)
     for (auto& node : order) node->inputs.clear();

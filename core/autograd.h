@@ -116,10 +116,10 @@ void record(const char* op, Tensor& output, const std::vector<Tensor>& inputs, F
 // backward can run through the same graph again. In anomaly mode every gradient a node returns is
 // checked for NaN and Inf (check_gradient_anomaly).
 //
-// `on_leaf_ready`, when given, is called once per leaf whose .grad() received a gradient in this
-// pass, as soon as the last edge that can reach it has been processed: its gradient is final for
-// the pass (data-parallel training starts sending it while backward goes on). Leaves used several
-// times fire once, after every contribution; leaves the pass never reaches never fire.
+// `on_leaf_ready`, when given, is called once per leaf the pass reaches, as soon as every node
+// that could add to its .grad() has run: its gradient is final for the pass (data-parallel
+// training starts sending it while backward goes on). Leaves used several times fire once, after
+// every contribution; leaves the pass never reaches never fire.
 using LeafGradReady = std::function<void(const Tensor& leaf)>;
 void backward(const Tensor& root, const Tensor& grad_output = Tensor(), bool retain_graph = false,
               const LeafGradReady& on_leaf_ready = {});

@@ -17,7 +17,7 @@
 //
 // Every wait polls (MPI_Test) against a deadline, timeout_seconds. When one expires the rank prints
 // "heed: error: rank R: <what> timed out after S s (another rank died or hangs)" and calls
-// MPI_Abort, which ends every rank. Only dist/*.cpp include <mpi.h>.
+// MPI_Abort, which ends every rank. No header of heed includes <mpi.h>: only dist/*.cpp do.
 #pragma once
 
 #include <cstdint>
