@@ -6,7 +6,8 @@
 // Reading order for the curious: core/tensor.h (what a tensor is), core/autograd.h (how
 // gradients flow), ops/elementwise.cpp (an op and its backward), ops/matmul.cpp (BLAS),
 // then nn/, models/ (translation models and decoding), data/ (text to batches, toy tasks) and
-// train/ (the training loop, translating, model directories; the `heed` command in cli/ uses it).
+// train/ (the training loop, translating, model directories; the `heed` command in cli/ uses it),
+// dist/ (data-parallel training over MPI).
 #pragma once
 
 #include "heed/core/allocator.h"
@@ -85,8 +86,14 @@
 #include "heed/train/model_dir.h"
 #include "heed/train/plots.h"
 #include "heed/train/progress.h"
+#include "heed/train/replicas.h"
 #include "heed/train/report_writer.h"
 #include "heed/train/svg.h"
 #include "heed/train/text_side.h"
 #include "heed/train/trainer.h"
 #include "heed/train/translator.h"
+
+// dist/: data-parallel training over MPI, when heed was built with it (CMake defines HEED_HAS_MPI).
+#if HEED_HAS_MPI
+#include "heed/dist/mpi_replicas.h"
+#endif

@@ -4,15 +4,21 @@
 // Checkpoints go into the model directory as training goes; --resume continues the run they came
 // from; Ctrl-C saves one and exits with status 130. A folder that takes no files is refused before
 // training starts; a save that fails (a full disk) ends the run with the error, the last checkpoint whole.
+// With --distributed (under mpirun) every rank trains its shard of each batch (train/replicas.h);
+// rank 0 builds the run (vocabularies, weights, model directory) and the others load it from --out,
+// so --out must be one folder every rank sees; only rank 0 prints, checkpoints and scores.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 
 #include "commands.h"
 #include "decode_flags.h"
+#include "distributed.h"
 #include "heed/core/anomaly.h"
 #include "heed/core/atomic_file.h"
+#include "heed/core/parallel.h"
 #include "heed/core/random.h"
 #include "heed/data/tasks.h"
 #include "heed/data/tsv.h"
@@ -59,6 +65,7 @@ struct TrainFlags {
   DecodeFlags decode;
   std::string out;
   bool resume = false;
+  bool distributed = false;  // one rank of a data-parallel run over MPI
   int64_t checkpoint_every = -1, keep_checkpoints = 2;  // checkpoint_every -1: the validation interval
   // Options that only one kind of model reads, to refuse them for the other.
   std::vector<CLI::Option*> transformer_only, lstm_only;
@@ -244,17 +251,36 @@ train::Translator resumed_translator(const TrainFlags& f, const Corpus& corpus, 
   return translator;
 }
 
-int run_train(TrainFlags& f) {
-  check_flags(f);
+// The translator of this run: resumed from --out, or new (with --distributed, rank 0 makes it and
+// writes --out, where the other ranks then read the same vocabularies and configuration).
+train::Translator run_translator(const TrainFlags& f, const Corpus& corpus, Distributed* distributed,
+                                 std::optional<train::Checkpoint>& checkpoint) {
+  if (f.resume) return resumed_translator(f, corpus, checkpoint);
+  if (distributed == nullptr) return new_translator(f, corpus);
+  if (distributed->lead()) {
+    train::Translator translator = new_translator(f, corpus);
+    distributed->barrier();
+    return translator;
+  }
+  distributed->barrier();
+  return train::load_model_dir(f.out);
+}
+
+int train_on(TrainFlags& f, Distributed* distributed) {
+  const bool lead = distributed == nullptr || distributed->lead();
+  // Only rank 0 prints: the other ranks' standard output goes nowhere (their errors still show).
+  if (!lead) require(std::freopen("/dev/null", "w", stdout) != nullptr, "--distributed: cannot silence rank output");
   Corpus corpus = load_corpus(f);
-  std::error_code error;
-  fs::create_directories(f.out, error);
-  require(!error && fs::is_directory(f.out), "--out {}: cannot create the directory: {}", f.out,
-          error ? error.message() : "a file of that name is in the way");
-  check_writable_folder(f.out, "--out");  // before training for nothing
+  if (lead) {
+    std::error_code error;
+    fs::create_directories(f.out, error);
+    require(!error && fs::is_directory(f.out), "--out {}: cannot create the directory: {}", f.out,
+            error ? error.message() : "a file of that name is in the way");
+    check_writable_folder(f.out, "--out");  // before training for nothing
+  }
 
   std::optional<train::Checkpoint> checkpoint;
-  const train::Translator translator = f.resume ? resumed_translator(f, corpus, checkpoint) : new_translator(f, corpus);
+  const train::Translator translator = run_translator(f, corpus, distributed, checkpoint);
   const train::ModelConfig config = train::config_of(translator.model());
   const models::Seq2Seq& model = translator.model();
   const train::TrainOptions options = train_options(f);
@@ -276,6 +302,9 @@ int run_train(TrainFlags& f) {
              f.keep_checkpoints);
   if (f.pitfall != "none")
     fmt::print("  PITFALL   {}: this run reproduces a classic bug on purpose (docs/pitfalls.md)\n", f.pitfall);
+  if (distributed != nullptr)
+    fmt::print("  ranks     {} data-parallel replicas (MPI), each a shard of every batch, threads per rank {}\n",
+               distributed->group().size(), num_threads());
   if (checkpoint) fmt::print("  resume    from step {} ({})\n", checkpoint->step, train::checkpoint_path(f.out, checkpoint->step));
   std::fflush(stdout);
 
@@ -291,8 +320,10 @@ int run_train(TrainFlags& f) {
   {
     InterruptGuard interrupt;
     trainer.stop_on(interrupt.flag());
+    if (distributed != nullptr) trainer.distribute(distributed->group());
     history = trainer.fit(corpus.train, corpus.valid, checkpoint ? &*checkpoint : nullptr);
   }
+  if (!lead) return history.stopped ? kInterruptedStatus : 0;
   train::save_model_dir(translator, f.out);
   if (history.stopped) {
     fmt::print("interrupted at step {}: checkpoint saved in {}; continue with the same command and --resume\n",
@@ -307,6 +338,18 @@ int run_train(TrainFlags& f) {
              scores.bleu, 100 * scores.token_accuracy);
   fmt::print("saved the model, metrics.csv and training.svg in {}\n", f.out);
   return 0;
+}
+
+int run_train(TrainFlags& f) {
+  check_flags(f);
+  if (!f.distributed) return train_on(f, nullptr);
+  Distributed distributed;
+  try {
+    return train_on(f, &distributed);
+  } catch (const std::exception& error) {
+    distributed.group().abort(error.what());  // ends the job: the other ranks may be waiting for this one
+    throw;  // (abort does not return; the compiler cannot see through the virtual call)
+  }
 }
 
 }  // namespace
@@ -370,6 +413,8 @@ Runner add_train_command(CLI::App& command) {
   command.add_option("--weight-decay", f->weight_decay, "AdamW's decoupled weight decay")->capture_default_str()->group("Optimisation");
   command.add_flag("--detect-anomaly", f->detect_anomaly, "stop at the first op whose output or gradient is NaN or Inf, "
                    "naming it, its module and its shapes (slower)")->group("Optimisation");
+  command.add_flag("--distributed", f->distributed, "one rank of a data-parallel run: mpirun -np N heed train ... "
+                   "--distributed (needs heed built with MPI)")->group("Optimisation");
   command.add_option("--seed", f->seed, "seed of the weights, dropout and batch order")->capture_default_str()->group("Optimisation");
 
   f->eval_every_option = command.add_option("--eval-every", f->eval_every, "updates between validations (default: a tenth of --steps; 0: only at the end)")

@@ -1,5 +1,6 @@
 #include "heed/core/autograd.h"
 
+#include <unordered_map>
 #include <unordered_set>
 
 #include "heed/core/factories.h"
@@ -57,6 +58,38 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>
   }
   return order;  // inputs before the nodes that use them; root last
 }
+
+// For backward's on_leaf_ready: how many edges of the ordered graph still lead to each leaf, and
+// whether a node that ran its backward has reached it in this pass. A leaf is ready when its
+// count reaches zero: every node that could add to its .grad() (by returning a gradient, or in
+// place through NeedsGrad) is done.
+class LeafReadiness {
+ public:
+  LeafReadiness(const std::vector<std::shared_ptr<Node>>& order, const LeafGradReady& on_ready) : on_ready_(on_ready) {
+    if (!on_ready_) return;
+    for (const auto& node : order)
+      for (const Edge& edge : node->inputs)
+        if (edge.leaf) ++remaining_[edge.leaf.get()].edges;
+  }
+  // `node` has run its backward (ran) or was skipped because no gradient reached it.
+  void done_with(const Node& node, bool ran) {
+    if (!on_ready_) return;
+    for (const Edge& edge : node.inputs) {
+      if (!edge.leaf) continue;
+      Count& count = remaining_[edge.leaf.get()];
+      count.reached = count.reached || ran;
+      if (--count.edges == 0 && count.reached) on_ready_(Tensor(edge.leaf));
+    }
+  }
+
+ private:
+  struct Count {
+    int64_t edges = 0;
+    bool reached = false;
+  };
+  const LeafGradReady& on_ready_;
+  std::unordered_map<TensorImpl*, Count> remaining_;
+};
 
 }  // namespace
 
@@ -126,7 +159,7 @@ void attach_node(const char* op, Tensor& output, std::span<const Tensor> inputs,
   out.requires_grad = true;
 }
 
-void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
+void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph, const LeafGradReady& on_leaf_ready) {
   HEED_CHECK(root.requires_grad(), "backward",
              "the tensor of shape {} does not require grad and has no grad_fn; nothing to "
              "differentiate (did every input have requires_grad false, or was grad mode off?)",
@@ -148,15 +181,20 @@ void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) 
   const bool anomaly = detect_anomaly();
   if (root.is_leaf()) {
     accumulate_into_leaf(*root.impl(), seed);
+    if (on_leaf_ready) on_leaf_ready(root);
     return;
   }
   std::vector<std::shared_ptr<Node>> order = topological_order(root.grad_fn());
+  LeafReadiness readiness(order, on_leaf_ready);
   root.grad_fn()->pending_grad = seed;
   for (auto node = order.rbegin(); node != order.rend(); ++node) {
     Node& current = **node;
     Tensor grad = std::move(current.pending_grad);
     current.pending_grad = Tensor();
-    if (!grad.defined()) continue;  // no path from root carried a gradient here
+    if (!grad.defined()) {  // no path from root carried a gradient here
+      readiness.done_with(current, false);
+      continue;
+    }
     HEED_CHECK(current.backward != nullptr, "backward",
                "the graph through '{}' was already freed by an earlier backward(); pass "
                "retain_graph=true to the first backward() to run backward twice",
@@ -181,6 +219,7 @@ void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) 
       else
         accumulate_into_leaf(*edge.leaf, std::move(input_grad));
     }
+    readiness.done_with(current, true);
   }
   if (!retain_graph)
     for (auto& node : order) node->inputs.clear();

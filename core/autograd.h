@@ -124,6 +124,13 @@ void record(const char* op, Tensor& output, const std::vector<Tensor>& inputs, F
 // zero_grad (or set_grad(Tensor())) between steps. `retain_graph` keeps the saved tensors so
 // backward can run through the same graph again. In anomaly mode every gradient a node returns is
 // checked for NaN and Inf (check_gradient_anomaly).
-void backward(const Tensor& root, const Tensor& grad_output = Tensor(), bool retain_graph = false);
+//
+// `on_leaf_ready`, when given, is called once per leaf the pass reaches, as soon as every node
+// that could add to its .grad() has run: its gradient is final for the pass (data-parallel
+// training starts sending it while backward goes on). Leaves used several times fire once, after
+// every contribution; leaves the pass never reaches never fire.
+using LeafGradReady = std::function<void(const Tensor& leaf)>;
+void backward(const Tensor& root, const Tensor& grad_output = Tensor(), bool retain_graph = false,
+              const LeafGradReady& on_leaf_ready = {});
 
 }  // namespace heed

@@ -33,9 +33,9 @@ Tensor checked_loss(int64_t update, const std::function<Tensor()>& forward) {
   return loss;
 }
 
-void checked_backward(const Tensor& loss, int64_t update) {
+void checked_backward(const Tensor& loss, int64_t update, const LeafGradReady& on_leaf_ready) {
   try {
-    loss.backward();
+    backward(loss, Tensor(), false, on_leaf_ready);
   } catch (const AnomalyError& error) {
     rethrow_at(update, error);
   }

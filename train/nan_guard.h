@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "heed/core/autograd.h"
 #include "heed/core/tensor.h"
 
 namespace heed::train {
@@ -17,7 +18,7 @@ namespace heed::train {
 // Runs `forward` (which returns update `update`'s loss) and returns the loss if it is finite.
 Tensor checked_loss(int64_t update, const std::function<Tensor()>& forward);
 
-// loss.backward(), with anomaly reports prefixed with the update.
-void checked_backward(const Tensor& loss, int64_t update);
+// loss.backward(), with anomaly reports prefixed with the update; on_leaf_ready as in heed::backward.
+void checked_backward(const Tensor& loss, int64_t update, const LeafGradReady& on_leaf_ready = {});
 
 }  // namespace heed::train

@@ -2,6 +2,7 @@
 // with periodic records and validations.
 #include "heed/train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -12,6 +13,7 @@
 #include "heed/core/random.h"
 #include "heed/data/batch.h"
 #include "heed/data/metrics.h"
+#include "heed/ops/elementwise.h"
 #include "heed/ops/loss.h"
 #include "heed/ops/shape.h"
 #include "heed/optim/adam.h"
@@ -138,9 +140,25 @@ Trainer::Trainer(const Translator& translator, TrainOptions options)
 TrainHistory Trainer::fit(const std::vector<data::SentencePair>& train, const std::vector<data::SentencePair>& valid,
                           const Checkpoint* resume) {
   HEED_CHECK(!train.empty(), "Trainer::fit", "no training pairs");
+  if (replicas_ == nullptr) return run(train, valid, resume);
+  replicas_->check_same_model(translator_.model().named_parameters());
+  if (replicas_->size() == 1) return run(train, valid, resume);
+  try {
+    return run(train, valid, resume);
+  } catch (const Error& error) {
+    replicas_->abort(error.what());  // ends the job: the other ranks may be waiting for this one
+    throw;                           // (abort does not return; the compiler cannot see through the virtual call)
+  }
+}
+
+TrainHistory Trainer::run(const std::vector<data::SentencePair>& train, const std::vector<data::SentencePair>& valid,
+                          const Checkpoint* resume) {
   models::Seq2Seq& model = translator_.model();
   const int64_t pad = model.special_ids().pad;
-  manual_seed(options_.seed);
+  const bool lead = replicas_ == nullptr || replicas_->rank() == 0;
+  const std::vector<TrainObserver*> observers = lead ? observers_ : std::vector<TrainObserver*>{};
+  const uint64_t seed = replicas_ == nullptr ? options_.seed : rank_seed(options_.seed, replicas_->rank());
+  manual_seed(seed);
   data::Batcher batcher(translator_.encode(train), {.max_tokens = options_.max_tokens, .shuffle = true, .seed = options_.seed});
   const std::vector<Tensor> parameters = model.parameters();
   optim::AdamW optimizer(parameters, {.lr = options_.lr, .betas = options_.betas, .eps = options_.eps,
@@ -163,13 +181,14 @@ TrainHistory Trainer::fit(const std::vector<data::SentencePair>& train, const st
                  found == resume->settings.end() ? "unset" : found->second, name, value);
     }
     restore_state(*resume, model, optimizer, *schedule);
-    default_generator().set_state(resume->rng);
+    default_generator().set_state({.seed = seed, .offset = resume->rng.offset});
     history = resume->history;
     interval = resume->interval;
     step = resume->step;
     epoch = resume->epoch;
     next = resume->batch;
   }
+  if (replicas_ != nullptr) replicas_->broadcast_parameters(parameters);
   const Clock::time_point start =
       Clock::now() - std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(history.seconds));
   auto make_checkpoint = [&](int64_t next_batch) {
@@ -178,27 +197,59 @@ TrainHistory Trainer::fit(const std::vector<data::SentencePair>& train, const st
                                 .schedule = schedule->state_dict(), .rng = default_generator().state(), .step = step,
                                 .epoch = epoch, .batch = next_batch, .interval = interval, .history = history,
                                 .settings = settings};
-    for (TrainObserver* observer : observers_) observer->on_checkpoint(checkpoint);
+    for (TrainObserver* observer : observers) observer->on_checkpoint(checkpoint);
   };
 
-  for (TrainObserver* observer : observers_) observer->on_start(options_, static_cast<int64_t>(train.size()));
-  model.train();
-  for (; step < options_.steps && !history.stopped; ++epoch, next = 0) {
-    const std::vector<data::Batch> batches = batcher.epoch(epoch);
-    for (; next < static_cast<int64_t>(batches.size()) && step < options_.steps; ++next) {
-      if (stop_flag_ != nullptr && stop_flag_->load()) {
-        make_checkpoint(next);
-        history.stopped = true;
-        break;
-      }
-      const data::Batch& batch = batches[static_cast<size_t>(next)];
-      const Clock::time_point update_start = Clock::now();
+  // In a group the flag is read collectively, so every rank stops at the same update.
+  auto stop_requested = [&] {
+    const bool flagged = stop_flag_ != nullptr && stop_flag_->load();
+    return replicas_ == nullptr ? flagged : replicas_->sum_scalar(flagged ? 1 : 0) > 0;
+  };
+  // zero_grad, forward, backward of update step + 1: leaves the batch's gradient in the parameters'
+  // .grad() and returns its mean loss per target token.
+  auto compute_gradients = [&](const data::Batch& batch) -> double {
+    if (replicas_ == nullptr) {
       Tensor loss = checked_loss(step + 1, [&] {
         Tensor logits = model.forward(batch.src, batch.tgt_in);  // (B, T, V)
         return sequence_loss(logits, batch.tgt_out, pad, options_.label_smoothing, ops::Reduction::Mean);
       });
       optimizer.zero_grad();
       checked_backward(loss, step + 1);
+      return loss.item();
+    }
+    // This rank's share of the batch's mean loss: its rows' summed token losses over the batch's
+    // target tokens. A rank whose shard is empty (a batch of fewer rows than ranks) adds zeros.
+    const auto [begin, end] = shard_rows(batch.src.size(0), replicas_->rank(), replicas_->size());
+    optimizer.zero_grad();
+    replicas_->start_gradients(parameters);
+    double share = 0;
+    if (end > begin) {
+      auto rows = [&](const Tensor& t) { return ops::narrow(t, 0, begin, end - begin); };
+      Tensor loss = checked_loss(step + 1, [&] {
+        Tensor logits = model.forward(rows(batch.src), rows(batch.tgt_in));  // (b, T, V)
+        return sequence_loss(logits, rows(batch.tgt_out), pad, options_.label_smoothing, ops::Reduction::Sum) /
+               static_cast<float>(std::max<int64_t>(1, batch.target_tokens));
+      });
+      checked_backward(loss, step + 1, [&](const Tensor& parameter) { replicas_->gradient_ready(parameter); });
+      share = loss.item();
+    }
+    replicas_->finish_gradients();
+    return replicas_->sum_scalar(share);
+  };
+
+  for (TrainObserver* observer : observers) observer->on_start(options_, static_cast<int64_t>(train.size()));
+  model.train();
+  for (; step < options_.steps && !history.stopped; ++epoch, next = 0) {
+    const std::vector<data::Batch> batches = batcher.epoch(epoch);
+    for (; next < static_cast<int64_t>(batches.size()) && step < options_.steps; ++next) {
+      if (stop_requested()) {
+        make_checkpoint(next);
+        history.stopped = true;
+        break;
+      }
+      const data::Batch& batch = batches[static_cast<size_t>(next)];
+      const Clock::time_point update_start = Clock::now();
+      const double loss = compute_gradients(batch);
       const float norm = optim::clip_grad_norm(parameters, max_norm);
       HEED_CHECK(std::isfinite(norm), "Trainer::fit",
                  "update {}: the gradient norm is {}: training diverged (lower the learning rate)", step + 1, norm);
@@ -206,7 +257,7 @@ TrainHistory Trainer::fit(const std::vector<data::SentencePair>& train, const st
       optimizer.step();
       schedule->step();
       ++step;
-      interval.loss_sum += static_cast<double>(loss.item()) * static_cast<double>(batch.target_tokens);
+      interval.loss_sum += loss * static_cast<double>(batch.target_tokens);
       interval.target_tokens += batch.target_tokens;
       interval.tokens += batch.source_tokens + batch.target_tokens;
       interval.train_seconds += seconds_since(update_start);
@@ -217,16 +268,16 @@ TrainHistory Trainer::fit(const std::vector<data::SentencePair>& train, const st
           .lr = lr, .grad_norm = norm,
           .tokens_per_second = interval.train_seconds > 0 ? static_cast<double>(interval.tokens) / interval.train_seconds : 0,
           .elapsed_seconds = seconds_since(start)};
-      for (TrainObserver* observer : observers_) observer->on_step(record);
+      for (TrainObserver* observer : observers) observer->on_step(record);
       if (step % options_.log_every == 0 || step == options_.steps) {
         history.steps.push_back(record);
-        for (TrainObserver* observer : observers_) observer->on_log(record);
+        for (TrainObserver* observer : observers) observer->on_log(record);
         interval = {};
       }
       const bool validate_now = (options_.eval_every > 0 && step % options_.eval_every == 0) || step == options_.steps;
-      if (validate_now && !valid.empty()) {
+      if (validate_now && !valid.empty() && lead) {
         history.validations.push_back(validate_on(valid, step));
-        for (TrainObserver* observer : observers_) observer->on_validation(history.validations.back(), history);
+        for (TrainObserver* observer : observers) observer->on_validation(history.validations.back(), history);
       }
       if (step == options_.steps || (options_.checkpoint_every > 0 && step % options_.checkpoint_every == 0))
         make_checkpoint(next + 1);
@@ -234,7 +285,7 @@ TrainHistory Trainer::fit(const std::vector<data::SentencePair>& train, const st
   }
   model.eval();
   history.seconds = seconds_since(start);
-  for (TrainObserver* observer : observers_) observer->on_end(history);
+  for (TrainObserver* observer : observers) observer->on_end(history);
   return history;
 }
 

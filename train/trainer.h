@@ -25,6 +25,18 @@
 // and resumed gives bit for bit the losses and weights of a run that never stopped. stop_on(flag)
 // makes fit() check the flag between updates (a signal handler may set it): once set, fit()
 // makes a checkpoint, calls on_end and returns the history with `stopped` set.
+//
+// Data-parallel training (train/replicas.h): distribute(group) on every rank of a ReplicaGroup
+// of N ranks, each having built the same model. fit() checks that the replicas match, copies rank
+// 0's weights to all, and then every rank walks the same global batches; rank r trains on its
+// shard of each batch's sentence pairs (shard_rows) with the loss (sum of its tokens' losses) /
+// (the batch's target tokens), so the sum of the ranks' gradients is the batch's gradient. The
+// group sums them; every rank clips by the same global norm and takes the same AdamW step. Only
+// rank 0 validates and calls observers (add them there only); records and checkpoints hold the
+// global loss and data position, so a run resumes with any number of ranks. Dropout draws from
+// rank_seed(seed, r) on rank r, so with dropout N ranks do not reproduce one process bit for bit
+// (rank r masks its rows with its own stream); without dropout they agree up to the summation order
+// of the split batch. A heed::Error on any rank after the model check ends the job (group.abort).
 #pragma once
 
 #include <array>
@@ -36,6 +48,7 @@
 
 #include "heed/train/checkpoint.h"
 #include "heed/train/history.h"
+#include "heed/train/replicas.h"
 #include "heed/train/translator.h"
 
 namespace heed::train {
@@ -95,6 +108,10 @@ class Trainer {
   // fit() stops at the first update boundary after `flag` becomes true; flag must outlive fit().
   void stop_on(const std::atomic<bool>& flag) { stop_flag_ = &flag; }
 
+  // Trains as one rank of `group` (see above); group must outlive fit(). In a group, the stop
+  // flag is read collectively: the run stops when any rank's flag is set.
+  void distribute(ReplicaGroup& group) { replicas_ = &group; }
+
   // Trains up to options.steps updates on `train`, validating on `valid` (which may be empty: then
   // no validation). With `resume`, goes on from that checkpoint: its settings must match these
   // options' and its model, optimizer and schedule states must fit (keys, shapes and steps), else
@@ -112,6 +129,10 @@ class Trainer {
   TrainOptions options_;
   std::vector<TrainObserver*> observers_;
   const std::atomic<bool>* stop_flag_ = nullptr;
+  ReplicaGroup* replicas_ = nullptr;
+
+  TrainHistory run(const std::vector<data::SentencePair>& train, const std::vector<data::SentencePair>& valid,
+                   const Checkpoint* resume);
 };
 
 }  // namespace heed::train
