@@ -67,7 +67,7 @@ std::string choose_core_type(bool has_avx512_skylake_subset, const char* user_se
 void sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha,
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc) {
-  if (m * n * k <= kSmallGemmWork) {
+  if (prefers_small_sgemm(m, n, k)) {
     small_sgemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }

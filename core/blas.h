@@ -14,8 +14,9 @@ namespace heed::blas {
 
 // Row-major C = alpha * op(A) * op(B) + beta * C, where op(A) is m x k and op(B) is k x n.
 // A transposed operand is passed as it is stored, with its leading dimension: no copies.
-// Products of at most kSmallGemmWork multiply-adds run on heed's own loop kernel instead
-// (core/small_gemm.h): OpenBLAS's per-call preparation outweighs their arithmetic.
+// Small products with a side of 1 or 2 run on heed's own loop kernel instead
+// (core/small_gemm.h, prefers_small_sgemm): OpenBLAS's per-call preparation outweighs their
+// arithmetic.
 void sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha,
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc);

@@ -321,13 +321,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
              gemm(rows, in_features, out, dy, 0, matrices_of(saved_w.get()), 0, 0.0f,
                   grad_x.mutable_data<float>());
            }
-           if (Tensor* sum = needs.grad_sum(1)) {  // dW's running sum += dYᵀ · X, in the GEMM (beta = 1)
-             gemm(out, in_features, rows, dy.transposed(), 0, matrices_of(saved_x.get()), 0, 1.0f,
-                  sum->mutable_data<float>());
-           } else if (needs[1]) {
-             grad_w = Tensor::empty(shape_w);
-             gemm(out, in_features, rows, dy.transposed(), 0, matrices_of(saved_x.get()), 0, 0.0f,
-                  grad_w.mutable_data<float>());
+           if (needs[1]) {  // into dW's running sum when the engine offers it (beta = 1), else a fresh dW
+             Tensor* sum = needs.grad_sum(1);
+             if (sum == nullptr) grad_w = Tensor::empty(shape_w);
+             gemm(out, in_features, rows, dy.transposed(), 0, matrices_of(saved_x.get()), 0, sum ? 1.0f : 0.0f,
+                  sum ? sum->mutable_data<float>() : grad_w.mutable_data<float>());
            }
            if (needs[2]) grad_b = sum_to(g, {out});
            return std::vector<Tensor>{grad_x, grad_w, grad_b};

@@ -1,6 +1,6 @@
 // blas::small_sgemm, heed's loop kernel for tiny products: every transpose combination with padded
 // leading dimensions, alpha and beta (beta = 0 must ignore NaN already in C) against a product in
-// double; and blas::sgemm giving the same answer on both sides of kSmallGemmWork.
+// double; and blas::sgemm giving the same answer whichever kernel prefers_small_sgemm picks.
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -82,10 +82,14 @@ TEST(SmallGemm, EveryLayoutAlphaAndBeta) {
 
 TEST(SmallGemm, SgemmAgreesOnBothSidesOfTheThreshold) {
   manual_seed(6);
-  // 32·32·32 = kSmallGemmWork runs on heed's kernel, 32·32·33 on OpenBLAS.
-  for (int64_t k : {int64_t{32}, int64_t{33}}) {
-    ASSERT_EQ(32 * 32 * k <= blas::kSmallGemmWork, k == 32);
-    const Case g{false, true, 32, 32, k};
+  // A row of attention weights times the values runs on heed's kernel; four rows, a square 32³
+  // product or a row past kSmallGemmWork multiply-adds on OpenBLAS.
+  const Case cases[] = {{false, true, 1, 256, 32}, {false, true, 4, 256, 32}, {false, true, 32, 32, 32},
+                        {false, true, 1, 1024, 33}};
+  const bool on_heed_kernel[] = {true, false, false, false};
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    const Case& g = cases[i];
+    ASSERT_EQ(blas::prefers_small_sgemm(g.m, g.n, g.k), on_heed_kernel[i]) << i;
     Operands o = make_operands(g, 0.5f);
     std::vector<float> c = o.c;
     blas::sgemm(g.transpose_a, g.transpose_b, g.m, g.n, g.k, 1.0f, o.a.data(), o.lda, o.b.data(), o.ldb, 1.0f,
