@@ -6,7 +6,8 @@ data-parallel efficiency of the reference Transformers (tiny, small, base) on 1,
     /usr/bin/python3 scripts/scaling_model.py --check docs/distributed.md  # fails if one is missing
 
 The inputs are the parameter counts (recomputed here from the shapes in train/benchmark.h) and the
-step times of README.md's Performance section (bench/compare, 2 cores, batch of 32 sentences).
+step times of README.md's Performance section (bench/compare at a25977e, 2 cores, batch of 32
+sentences).
 Units: MB = 10^6 bytes, ms = 10^-3 s, 1 Gb/s = 10^9 bits/s = 0.125 GB/s.
 """
 import math
@@ -14,9 +15,9 @@ import sys
 
 # name, vocabulary, d_model, d_ff, layers (each stack), parameters (train/benchmark.h), step s (README)
 CONFIGS = [
-    ("tiny", 1000, 128, 512, 2, 1_311_208, 0.0993),
-    ("small", 8000, 256, 1024, 3, 11_682_624, 0.7173),
-    ("base", 8000, 512, 2048, 3, 34_367_296, 2.5687),
+    ("tiny", 1000, 128, 512, 2, 1_311_208, 0.0701),
+    ("small", 8000, 256, 1024, 3, 11_682_624, 0.6232),
+    ("base", 8000, 512, 2048, 3, 34_367_296, 2.6351),
 ]
 MACHINES = [1, 8, 64]
 NETWORKS_GBPS = [10, 25, 100]

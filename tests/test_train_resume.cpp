@@ -19,26 +19,12 @@
 namespace heed {
 
 using testing::expect_error;
+using testing::LossLog;
+using testing::StopAt;
 
 namespace {
 
 namespace fs = std::filesystem;
-
-// Per-update losses (with log_every = 1 each running record is one update).
-struct LossLog : train::TrainObserver {
-  std::vector<double> losses;
-  void on_step(const train::StepRecord& running) override { losses.push_back(running.loss); }
-};
-
-// Sets `flag` after update `at`, as a signal handler would.
-struct StopAt : train::TrainObserver {
-  std::atomic<bool>& flag;
-  int64_t at;
-  StopAt(std::atomic<bool>& f, int64_t a) : flag(f), at(a) {}
-  void on_step(const train::StepRecord& running) override {
-    if (running.step == at) flag = true;
-  }
-};
 
 train::TrainOptions resumable(int64_t steps) {
   // Small batches: an epoch is several updates, so the stop falls inside one and the run crosses epochs.

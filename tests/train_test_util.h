@@ -1,7 +1,8 @@
-// Shared by the train/ tests: a small reversal corpus ("a c b" -> "b c a") and tiny translators
-// built on it, untrained, so tests stay fast.
+// Shared by the train/ tests: a small reversal corpus ("a c b" -> "b c a"), tiny translators
+// built on it, untrained, so tests stay fast, and two training observers.
 #pragma once
 
+#include <atomic>
 #include <random>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "heed/core/random.h"
 #include "heed/train/model_config.h"
 #include "heed/train/text_side.h"
+#include "heed/train/trainer.h"
 #include "heed/train/translator.h"
 
 namespace heed::testing {
@@ -52,5 +54,21 @@ train::Translator tiny_translator(const std::vector<data::SentencePair>& pairs, 
   train::ModelConfig config = make_config(source.vocab.size(), target.vocab.size());
   return train::Translator(train::make_model(config), std::move(source), std::move(target));
 }
+
+// The loss of every update (each running record, the updates since the last one, is one update).
+struct LossLog : train::TrainObserver {
+  std::vector<double> losses;
+  void on_step(const train::StepRecord& running) override { losses.push_back(running.loss); }
+};
+
+// Sets `flag` after update `at`, as a signal handler would.
+struct StopAt : train::TrainObserver {
+  std::atomic<bool>& flag;
+  int64_t at;
+  StopAt(std::atomic<bool>& f, int64_t a) : flag(f), at(a) {}
+  void on_step(const train::StepRecord& running) override {
+    if (running.step == at) flag = true;
+  }
+};
 
 }  // namespace heed::testing

@@ -16,12 +16,14 @@
 #include <optional>
 #include <random>
 
+#include "../train_test_util.h"
 #include "mpi_check.h"
 
 namespace heed::mpi_check {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::StopAt;
 
 struct Tolerance {
   double loss = 0;    // the largest relative difference of an update's loss
@@ -65,16 +67,6 @@ bool within(const std::string& what, const Differences& diff, const Tolerance& t
              ok ? "agree" : "DISAGREE");
   return ok;
 }
-
-// Sets `flag` after update `at`, as Ctrl-C would.
-struct StopAt : train::TrainObserver {
-  std::atomic<bool>& flag;
-  int64_t at;
-  StopAt(std::atomic<bool>& f, int64_t a) : flag(f), at(a) {}
-  void on_step(const train::StepRecord& running) override {
-    if (running.step == at) flag = true;
-  }
-};
 
 // Every rank's verdict: 0 when every rank's `failed` is 0. Rank 1 and up wait here while rank 0
 // trains its one-process references: sum_scalar polls without holding a core.

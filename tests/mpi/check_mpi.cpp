@@ -48,22 +48,13 @@ train::TrainOptions options() {
           .log_every = 1, .seed = 5};
 }
 
-namespace {
-
-struct LossLog : train::TrainObserver {
-  std::vector<double> losses;
-  void on_step(const train::StepRecord& running) override { losses.push_back(running.loss); }
-};
-
-}  // namespace
-
 Run train_run(const std::vector<data::SentencePair>& pairs, const MakeConfig& make, const train::TrainOptions& o,
               const RunSetup& setup) {
   train::Translator translator = testing::tiny_translator(pairs, make);
   train::Trainer trainer(translator, o);
   if (setup.group != nullptr) trainer.distribute(*setup.group);
   if (setup.stop != nullptr) trainer.stop_on(*setup.stop);
-  LossLog log;
+  testing::LossLog log;
   trainer.add_observer(log);
   for (train::TrainObserver* observer : setup.observers) trainer.add_observer(*observer);
   Run run;
