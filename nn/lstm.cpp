@@ -24,12 +24,15 @@ LSTMCell::LSTMCell(int64_t input, int64_t hidden, RNNCellOptions options)
 LSTMState LSTMCell::forward(const Tensor& x, const LSTMState& state) const {
   check_input(x);
   check_pair(state, kind_);
-  const int64_t batch = x.size(0), H = hidden_size;
-  const Tensor h = state_or_zeros(state.h, "h", batch);   // (B, H)
-  const Tensor c = state_or_zeros(state.c, "c", batch);   // (B, H)
-  Tensor gates_x = ops::linear(x, weight_ih, bias_ih);    // (B, 4H)
-  Tensor gates_h = ops::linear(h, weight_hh, bias_hh);    // (B, 4H)
-  Tensor hc = ops::lstm_cell(gates_x, gates_h, c);        // (B, 2H) = [h' | c']
+  return step(ops::linear(x, weight_ih, bias_ih), bias_hh, state);  // x · W_ihᵀ + b_ih: (B, 4H)
+}
+
+LSTMState LSTMCell::step(const Tensor& gates_x, const Tensor& bias_h, const LSTMState& state) const {
+  const int64_t batch = gates_x.size(0), H = hidden_size;
+  const Tensor h = state_or_zeros(state.h, "h", batch);  // (B, H)
+  const Tensor c = state_or_zeros(state.c, "c", batch);  // (B, H)
+  Tensor gates_h = ops::linear(h, weight_hh, bias_h);    // (B, 4H)
+  Tensor hc = ops::lstm_cell(gates_x, gates_h, c);       // (B, 2H) = [h' | c']
   return {ops::narrow(hc, 1, 0, H), ops::narrow(hc, 1, H, H)};
 }
 
@@ -50,13 +53,8 @@ LSTMState LSTMCell::forward(const LSTMKnownInput& known, int64_t t, const Tensor
   HEED_CHECK(t >= 0 && t < steps, kind_, "step {} of known gates {}; expected it in [0, {})", t, known.gates.shape(),
              steps);
   check_pair(state, kind_);
-  const int64_t batch = rest.size(0), H = hidden_size;
-  const Tensor h = state_or_zeros(state.h, "h", batch);                                    // (B, H)
-  const Tensor c = state_or_zeros(state.c, "c", batch);                                    // (B, H)
   Tensor gates_x = ops::select(known.gates, 1, t) + ops::linear(rest, known.rest_weight);  // (B, 4H)
-  Tensor gates_h = ops::linear(h, weight_hh);                                              // (B, 4H); biases are in known
-  Tensor hc = ops::lstm_cell(gates_x, gates_h, c);                                         // (B, 2H) = [h' | c']
-  return {ops::narrow(hc, 1, 0, H), ops::narrow(hc, 1, H, H)};
+  return step(gates_x, Tensor(), state);  // both biases are in known.gates
 }
 
 LSTM::LSTM(int64_t input, int64_t hidden, RNNOptions opts) : RecurrentLayers("LSTM", 4, input, hidden, opts) {}

@@ -47,6 +47,11 @@ class LSTMCell : public RecurrentCell {
   LSTMKnownInput project_known(const Tensor& known) const;
   // rest (B, input_size − K), t in [0, T) -> (h', c') each (B, H)
   LSTMState forward(const LSTMKnownInput& known, int64_t t, const Tensor& rest, const LSTMState& state = {}) const;
+
+ private:
+  // Both forwards after the input's share of the gates, gates_x (B, 4H): adds h · W_hhᵀ + bias_h
+  // (which may be undefined) and runs the cell.
+  LSTMState step(const Tensor& gates_x, const Tensor& bias_h, const LSTMState& state) const;
 };
 
 class LSTM : public RecurrentLayers {

@@ -10,7 +10,7 @@
 //   dquery[b, a]   = Σ_s dz[b, s, a]                                 query was broadcast over s
 //
 // Both directions run one batch entry b per loop iteration, in parallel over b. dv sums over
-// every b: each b writes its own row of partial sums, added up in the order of b afterwards, so
+// every b: each b writes its own row of partial sums, which sum_to adds up in a fixed order, so
 // the result does not depend on the thread count.
 #include "heed/ops/additive_attention.h"
 
@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "heed/core/autograd.h"
-#include "heed/core/factories.h"
 #include "heed/core/kernels.h"
 #include "heed/core/parallel.h"
+#include "heed/ops/reduce.h"
 #include "heed/ops/vector_math.h"
 
 namespace heed::ops {
@@ -97,13 +97,7 @@ Tensor additive_scores(const Tensor& keys, const Tensor& query, const Tensor& v)
                backward_entry(S, A, y_data + b * S * A, g_data + b * S, v_data, dk + b * S * A, dq + b * A,
                               shares + b * A);
            });
-           Tensor dv;
-           if (needs[2]) {  // Σ_b of the shares, in the order of b
-             dv = zeros({A});
-             float* sum = dv.mutable_data<float>();
-             for (int64_t b = 0; b < B; ++b)
-               for (int64_t a = 0; a < A; ++a) sum[a] += shares[b * A + a];
-           }
+           const Tensor dv = needs[2] ? sum_to(dv_shares, {A}) : Tensor();  // Σ_b of the shares
            return std::vector<Tensor>{needs[0] ? dkeys : Tensor(), needs[1] ? dquery : Tensor(), dv};
          });
   return scores;

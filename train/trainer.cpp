@@ -205,34 +205,31 @@ TrainHistory Trainer::run(const std::vector<data::SentencePair>& train, const st
     const bool flagged = stop_flag_ != nullptr && stop_flag_->load();
     return replicas_ == nullptr ? flagged : replicas_->sum_scalar(flagged ? 1 : 0) > 0;
   };
-  // zero_grad, forward, backward of update step + 1: leaves the batch's gradient in the parameters'
-  // .grad() and returns its mean loss per target token.
+  // zero_grad, forward, backward of update step + 1 on this process's rows of the batch: all of
+  // them, or in a group this rank's shard (shard_rows; empty when the batch has fewer rows than
+  // there are ranks). The loss is those rows' summed token losses over the whole batch's target
+  // tokens, so the shards' losses and gradients add up to the batch's mean loss and its gradient.
+  // Leaves that gradient (in a group, summed over the ranks) in .grad() and returns the loss.
+  const LeafGradReady gradient_ready =
+      replicas_ == nullptr ? LeafGradReady() : [&](const Tensor& parameter) { replicas_->gradient_ready(parameter); };
   auto compute_gradients = [&](const data::Batch& batch) -> double {
-    if (replicas_ == nullptr) {
-      Tensor loss = checked_loss(step + 1, [&] {
-        Tensor logits = model.forward(batch.src, batch.tgt_in);  // (B, T, V)
-        return sequence_loss(logits, batch.tgt_out, pad, options_.label_smoothing, ops::Reduction::Mean);
-      });
-      optimizer.zero_grad();
-      checked_backward(loss, step + 1);
-      return loss.item();
-    }
-    // This rank's share of the batch's mean loss: its rows' summed token losses over the batch's
-    // target tokens. A rank whose shard is empty (a batch of fewer rows than ranks) adds zeros.
-    const auto [begin, end] = shard_rows(batch.src.size(0), replicas_->rank(), replicas_->size());
+    const int64_t rows = batch.src.size(0);
+    const auto [begin, end] =
+        replicas_ == nullptr ? std::pair<int64_t, int64_t>{0, rows} : shard_rows(rows, replicas_->rank(), replicas_->size());
     optimizer.zero_grad();
-    replicas_->start_gradients(parameters);
+    if (replicas_ != nullptr) replicas_->start_gradients(parameters);
     double share = 0;
     if (end > begin) {
-      auto rows = [&](const Tensor& t) { return ops::narrow(t, 0, begin, end - begin); };
+      auto mine = [&](const Tensor& t) { return ops::narrow(t, 0, begin, end - begin); };
       Tensor loss = checked_loss(step + 1, [&] {
-        Tensor logits = model.forward(rows(batch.src), rows(batch.tgt_in));  // (b, T, V)
-        return sequence_loss(logits, rows(batch.tgt_out), pad, options_.label_smoothing, ops::Reduction::Sum) /
+        Tensor logits = model.forward(mine(batch.src), mine(batch.tgt_in));  // (B, T, V)
+        return sequence_loss(logits, mine(batch.tgt_out), pad, options_.label_smoothing, ops::Reduction::Sum) /
                static_cast<float>(std::max<int64_t>(1, batch.target_tokens));
       });
-      checked_backward(loss, step + 1, [&](const Tensor& parameter) { replicas_->gradient_ready(parameter); });
+      checked_backward(loss, step + 1, gradient_ready);
       share = loss.item();
     }
+    if (replicas_ == nullptr) return share;
     replicas_->finish_gradients();
     return replicas_->sum_scalar(share);
   };
