@@ -47,7 +47,6 @@ $(SANITIZE_BUILD)/CMakeCache.txt: | setup
 
 # libFuzzer comes with clang; the fuzz targets only, no tests or benchmarks.
 $(FUZZ_BUILD)/CMakeCache.txt: | setup
-	scripts/setup --fuzz
 	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEED_FUZZ=ON \
 	  -DHEED_BUILD_TESTS=OFF -DHEED_BUILD_BENCH=OFF $(CONFIGURE_FLAGS)
 

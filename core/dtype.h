@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 namespace heed {
 
@@ -15,8 +16,15 @@ constexpr std::string_view dtype_name(Dtype dtype) {
   return dtype == Dtype::Float32 ? "float32" : "int64";
 }
 
-// dtype_of<float> == Dtype::Float32, dtype_of<int64_t> == Dtype::Int64.
+// dtype_of<float> == Dtype::Float32, dtype_of<int64_t> == Dtype::Int64; any other type (double,
+// int) does not compile, so data<double>() cannot read an int64 tensor's bits as doubles.
 template <class T>
-constexpr Dtype dtype_of = std::is_same_v<T, float> ? Dtype::Float32 : Dtype::Int64;
+consteval Dtype dtype_of_type() {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, int64_t>,
+                "heed tensors hold float (float32) or int64_t (int64) elements");
+  return std::is_same_v<T, float> ? Dtype::Float32 : Dtype::Int64;
+}
+template <class T>
+constexpr Dtype dtype_of = dtype_of_type<T>();
 
 }  // namespace heed

@@ -21,12 +21,10 @@ template <class T, class Make>
 Tensor random_tensor(const Shape& shape, Dtype dtype, uint64_t counters_per_element, Make make) {
   Tensor out = Tensor::empty(shape, dtype);
   T* data = out.mutable_data<T>();
-  Generator& generator = default_generator();
-  uint64_t seed = generator.seed();
-  uint64_t start = generator.reserve(static_cast<uint64_t>(out.numel()) * counters_per_element);
+  const CounterRange counters = default_generator().reserve(static_cast<uint64_t>(out.numel()) * counters_per_element);
   parallel_for(0, out.numel(), kElementwiseGrain, [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i)
-      data[i] = make(seed, start + static_cast<uint64_t>(i) * counters_per_element);
+      data[i] = make(counters.seed, counters.first + static_cast<uint64_t>(i) * counters_per_element);
   });
   return out;
 }

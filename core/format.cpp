@@ -42,44 +42,81 @@ std::string format_float(float v, FloatStyle style) {
   return "";
 }
 
+// Whether entry `index` of a dim of `size` entries is printed: every entry, or in a summarised
+// printout only the first and last kEdgeItems.
+bool shown(int64_t index, int64_t size, bool summarise) {
+  return !summarise || size <= 2 * kEdgeItems || index < kEdgeItems || index >= size - kEdgeItems;
+}
+
+// The row-major positions of the elements a printout shows. PyTorch takes the number style and
+// the column width from these alone, and a huge tensor's hidden elements are never formatted.
+std::vector<int64_t> shown_positions(const Shape& shape, bool summarise) {
+  std::vector<int64_t> positions{0};
+  const Shape strides = contiguous_strides(shape);
+  for (size_t d = 0; d < shape.size(); ++d) {
+    std::vector<int64_t> longer;
+    for (int64_t base : positions)
+      for (int64_t i = 0; i < shape[d]; ++i)
+        if (shown(i, shape[d], summarise)) longer.push_back(base + i * strides[d]);
+    positions = std::move(longer);
+  }
+  return positions;
+}
+
+// Every shown element of `dense` as text, in row-major order.
+std::vector<std::string> format_cells(const Tensor& dense, const std::vector<int64_t>& positions) {
+  std::vector<std::string> cells;
+  cells.reserve(positions.size());
+  if (dense.dtype() == Dtype::Float32) {
+    std::vector<float> values;
+    for (int64_t p : positions) values.push_back(dense.data<float>()[p]);
+    const FloatStyle style = choose_style(values);
+    for (float v : values) cells.push_back(format_float(v, style));
+  } else {
+    for (int64_t p : positions) cells.push_back(fmt::format("{}", dense.data<int64_t>()[p]));
+  }
+  return cells;
+}
+
 struct Printer {
-  const Tensor& dense;  // contiguous
+  const Shape& shape;
   bool summarise;
-  std::vector<std::string> cells;  // formatted elements, row-major
-  size_t width = 0;
+  std::vector<std::string> cells;  // the shown elements, row-major, written in that order
+  size_t width = 0;                // of the widest cell: every cell is right-aligned to it
+  size_t next_cell = 0;
   std::string out;
 
-  bool shown(int64_t index, int64_t size) const {
-    return !summarise || size <= 2 * kEdgeItems || index < kEdgeItems || index >= size - kEdgeItems;
+  // What goes between two entries of dim `dim`: ", " between numbers; between blocks a comma, one
+  // line break per dim below (a blank line between matrices), and the indent of the next block.
+  void separate(size_t dim, size_t indent) {
+    const size_t dims_below = shape.size() - dim - 1;
+    if (dims_below == 0)
+      out += ", ";
+    else
+      out.append(1, ',').append(dims_below, '\n').append(indent + 1, ' ');
   }
 
-  // Writes dims [dim, ndim) of the block starting at element `offset`; `indent` aligns rows.
-  void write(size_t dim, int64_t offset, size_t indent) {
-    const Shape& shape = dense.shape();
+  // Writes dims [dim, ndim) of the next block; `indent` aligns rows. A summarised dim shows "..."
+  // as one entry between its first and last entries, as PyTorch does: "[0, 1, 2, ..., 7, 8, 9]",
+  // and between blocks "],\n ...,\n [".
+  void write(size_t dim, size_t indent) {
     if (dim == shape.size()) {
-      const std::string& cell = cells[static_cast<size_t>(offset)];
+      const std::string& cell = cells[next_cell++];
       out += std::string(width - cell.size(), ' ') + cell;
       return;
     }
-    int64_t size = shape[dim], step = contiguous_strides(shape)[dim];
     out += '[';
-    bool first = true;
-    for (int64_t i = 0; i < size; ++i) {
-      if (!shown(i, size)) {
+    for (int64_t i = 0; i < shape[dim]; ++i) {
+      if (!shown(i, shape[dim], summarise)) {
         if (i == kEdgeItems) {
-          out += ", ...";
-          if (dim + 1 < shape.size()) out.append(1, '\n').append(indent + 1, ' ');
+          separate(dim, indent);
+          const bool among_numbers = dim + 1 == shape.size();  // then aligned like a number
+          out += std::string(among_numbers && width > 3 ? width - 3 : 0, ' ') + "...";
         }
         continue;
       }
-      if (!first) {
-        if (dim + 1 == shape.size())
-          out += ", ";
-        else
-          out.append(1, ',').append(shape.size() - dim - 1, '\n').append(indent + 1, ' ');
-      }
-      first = false;
-      write(dim + 1, offset + i * step, indent + 1);
+      if (i > 0) separate(dim, indent);
+      write(dim + 1, indent + 1);
     }
     out += ']';
   }
@@ -89,23 +126,15 @@ struct Printer {
 
 std::string to_string(const Tensor& tensor) {
   if (!tensor.defined()) return "tensor(undefined)";
-  Tensor dense = contiguous_copy(tensor);
-  std::vector<std::string> cells(static_cast<size_t>(dense.numel()));
-  if (dense.dtype() == Dtype::Float32) {
-    std::vector<float> values = dense.to_vector<float>();
-    FloatStyle style = choose_style(values);
-    for (size_t i = 0; i < values.size(); ++i) cells[i] = format_float(values[i], style);
-  } else {
-    std::vector<int64_t> values = dense.to_vector<int64_t>();
-    for (size_t i = 0; i < values.size(); ++i) cells[i] = fmt::format("{}", values[i]);
-  }
-  Printer printer{dense, dense.numel() > kSummariseAbove, std::move(cells), 0, ""};
+  const Tensor dense = contiguous_copy(tensor);
+  const bool summarise = dense.numel() > kSummariseAbove;
+  Printer printer{.shape = dense.shape(), .summarise = summarise,
+                  .cells = format_cells(dense, shown_positions(dense.shape(), summarise)), .out = "tensor("};
   for (const std::string& cell : printer.cells) printer.width = std::max(printer.width, cell.size());
-  printer.out = "tensor(";
   if (dense.numel() == 0)
     printer.out += fmt::format("[], size={}", dense.shape());
   else
-    printer.write(0, 0, std::string("tensor(").size());
+    printer.write(0, std::string("tensor(").size());
   if (tensor.grad_fn())
     printer.out += fmt::format(", grad_fn=<{}>", tensor.grad_fn()->op);
   else if (tensor.requires_grad())

@@ -3,7 +3,7 @@
 namespace heed {
 
 Generator& default_generator() {
-  static Generator generator(0);
+  thread_local Generator generator(0);
   return generator;
 }
 

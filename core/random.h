@@ -15,15 +15,22 @@ struct GeneratorState {
   uint64_t offset = 0;  // the next unused counter
 };
 
+// `count` consecutive counters of the stream `seed`, reserved for one random tensor: element i
+// uses counter first + i.
+struct CounterRange {
+  uint64_t seed = 0;
+  uint64_t first = 0;
+};
+
 class Generator {
  public:
   explicit Generator(uint64_t seed = 0) : state_{seed, 0} {}
   void manual_seed(uint64_t seed) { state_ = {seed, 0}; }
-  // Reserves `count` counters and returns the first.
-  uint64_t reserve(uint64_t count) {
-    uint64_t start = state_.offset;
+  // Reserves the next `count` counters.
+  CounterRange reserve(uint64_t count) {
+    const CounterRange range{state_.seed, state_.offset};
     state_.offset += count;
-    return start;
+    return range;
   }
   uint64_t seed() const { return state_.seed; }
   GeneratorState state() const { return state_; }
@@ -33,10 +40,12 @@ class Generator {
   GeneratorState state_;
 };
 
-// The generator that factories, dropout and initialisers draw from.
+// The generator that factories, dropout and initialisers draw from: the calling thread's own.
+// Each thread has one, as each has its own grad mode, so two threads that train two models never
+// share a counter: each run gives the bits it gives alone. A thread's generator starts at seed 0.
 Generator& default_generator();
 
-// Re-seeds the default generator: the same seed gives the same random tensors.
+// Re-seeds the calling thread's default generator: the same seed gives the same random tensors.
 void manual_seed(uint64_t seed);
 
 // The random 64-bit word at `counter` of the stream `seed` (SplitMix64's finaliser applied twice).

@@ -5,6 +5,7 @@
 // backward and refuses to run backward on data that was overwritten since.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -20,13 +21,14 @@ class StorageImpl {
 
   void* data() const { return data_; }
   std::size_t nbytes() const { return nbytes_; }
-  uint64_t version() const { return version_; }
-  void bump_version() { ++version_; }
+  uint64_t version() const { return version_.load(std::memory_order_relaxed); }
+  // Atomic, so that threads which share a tensor (two models reading one table) race on nothing.
+  void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   void* data_;
   std::size_t nbytes_;
-  uint64_t version_ = 0;
+  std::atomic<uint64_t> version_ = 0;
 };
 
 using Storage = std::shared_ptr<StorageImpl>;

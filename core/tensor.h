@@ -11,6 +11,7 @@
 // with its backward).
 #pragma once
 
+#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -47,7 +48,9 @@ class Tensor {
   template <class T> const T* data() const;
   template <class T> T* mutable_data() const;
 
-  // The value of a one-element tensor, and the value at a multi-dimensional index.
+  // The value of a one-element tensor as T (float or int64_t), converted as libtorch's item<T>()
+  // converts: an int64 read as float rounds to the nearest float, a float32 read as int64 must be
+  // a whole number. Then the value at a multi-dimensional index, in the tensor's own dtype.
   template <class T = float> T item() const;
   template <class T = float> T at(const std::vector<int64_t>& index) const;
   // All elements in row-major order.
@@ -73,6 +76,8 @@ class Tensor {
 
  private:
   const TensorImpl& checked_impl() const;
+  // Pointer to element (0, ..., 0) as T; a dtype that is not T's is an error naming `op`.
+  template <class T> const T* typed_data(const char* op) const;
   std::shared_ptr<TensorImpl> impl_;
 };
 
@@ -97,11 +102,16 @@ void check_dtype(const Tensor& t, Dtype expected, const char* op, const char* ar
 // ---- template definitions ----
 
 template <class T>
-const T* Tensor::data() const {
+const T* Tensor::typed_data(const char* op) const {
   const TensorImpl& self = checked_impl();
-  HEED_CHECK(self.dtype == dtype_of<T>, "data", "tensor holds {}, asked for {}",
-             dtype_name(self.dtype), dtype_name(dtype_of<T>));
+  HEED_CHECK(self.dtype == dtype_of<T>, op, "the tensor holds {}, asked for {}", dtype_name(self.dtype),
+             dtype_name(dtype_of<T>));
   return static_cast<const T*>(self.storage->data()) + self.offset;
+}
+
+template <class T>
+const T* Tensor::data() const {
+  return typed_data<T>("data");
 }
 
 template <class T>
@@ -115,7 +125,12 @@ template <class T>
 T Tensor::item() const {
   HEED_CHECK(numel() == 1, "item", "tensor of shape {} has {} elements; expected exactly 1",
              shape(), numel());
-  return *data<T>();
+  if (dtype() == dtype_of<T>) return *data<T>();
+  if (dtype() == Dtype::Int64) return static_cast<T>(*data<int64_t>());
+  const float value = *data<float>();
+  HEED_CHECK(std::isfinite(value) && value == std::trunc(value) && std::fabs(value) < 9.2e18f, "item",
+             "the float32 value {} is not a whole number; read it with item<float>()", value);
+  return static_cast<T>(value);
 }
 
 template <class T>
@@ -129,13 +144,13 @@ T Tensor::at(const std::vector<int64_t>& index) const {
                shape());
     position += i * strides()[d];
   }
-  return data<T>()[position];
+  return typed_data<T>("at")[position];
 }
 
 template <class T>
 std::vector<T> Tensor::to_vector() const {
   std::vector<T> out(static_cast<size_t>(numel()));
-  const T* base = data<T>();
+  const T* base = typed_data<T>("to_vector");
   std::vector<int64_t> index(shape().size(), 0);
   for (size_t n = 0; n < out.size(); ++n) {
     int64_t position = 0;

@@ -281,8 +281,8 @@ struct Pass {
 Plan plan_of(const Tensor& q, const Geometry& g, const AttentionOptions& options) {
   Plan plan{g, 1.0f / std::sqrt(static_cast<float>(q.size(-1))), {}};
   if (options.training && options.dropout_p > 0.0f) {
-    Generator& generator = default_generator();
-    plan.dropout = {options.dropout_p, generator.seed(), generator.reserve(static_cast<uint64_t>(g.rows() * g.keys))};
+    const CounterRange counters = default_generator().reserve(static_cast<uint64_t>(g.rows() * g.keys));
+    plan.dropout = {options.dropout_p, counters.seed, counters.first};
   }
   return plan;
 }

@@ -34,8 +34,8 @@ Tensor dropout(const Tensor& x, float p, bool training) {
   check_dtype(x, Dtype::Float32, "dropout", "x");
   HEED_CHECK(p >= 0.0f && p <= 1.0f, "dropout", "p is {}; expected a probability in [0, 1]", p);
   if (!training || p == 0.0f) return x;
-  Generator& generator = default_generator();
-  const uint64_t seed = generator.seed(), start = generator.reserve(static_cast<uint64_t>(x.numel()));
+  const CounterRange counters = default_generator().reserve(static_cast<uint64_t>(x.numel()));
+  const uint64_t seed = counters.seed, start = counters.first;
   Tensor out = masked(dense(x), x.shape(), seed, start, p);
   record("dropout", out, {x}, [seed, start, p, shape = x.shape()](const Tensor& g, NeedsGrad) {
     // dx = g ⊙ mask, the same mask drawn again

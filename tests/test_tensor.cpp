@@ -114,6 +114,45 @@ TEST(Format, SummarisesLargeTensors) {
   EXPECT_LT(text.size(), 80u);
 }
 
+// The expected texts are PyTorch 1.13's: str(torch.arange(2000).reshape(40, 50)) and
+// str(torch.arange(1280).reshape(8, 8, 20)).
+TEST(Format, SummarisedRowsAndMatricesAreLaidOutLikePyTorch) {
+  EXPECT_EQ(to_string(ops::reshape(arange(2000), {40, 50})),
+            "tensor([[   0,    1,    2,  ...,   47,   48,   49],\n"
+            "        [  50,   51,   52,  ...,   97,   98,   99],\n"
+            "        [ 100,  101,  102,  ...,  147,  148,  149],\n"
+            "        ...,\n"
+            "        [1850, 1851, 1852,  ..., 1897, 1898, 1899],\n"
+            "        [1900, 1901, 1902,  ..., 1947, 1948, 1949],\n"
+            "        [1950, 1951, 1952,  ..., 1997, 1998, 1999]])");
+  const std::string cube = to_string(ops::reshape(arange(1280), {8, 8, 20}));
+  EXPECT_NE(cube.find("         [ 140,  141,  142,  ...,  157,  158,  159]],\n\n"
+                      "        [[ 160,  161,  162,  ...,  177,  178,  179],\n"),
+            std::string::npos)
+      << cube;
+  EXPECT_NE(cube.find("         [ 460,  461,  462,  ...,  477,  478,  479]],\n\n"
+                      "        ...,\n\n"
+                      "        [[ 800,  801,  802,  ...,  817,  818,  819],\n"),
+            std::string::npos)
+      << cube;
+  EXPECT_NE(cube.find("         [  40,   41,   42,  ...,   57,   58,   59],\n"
+                      "         ...,\n"
+                      "         [ 100,  101,  102,  ...,  117,  118,  119],\n"),
+            std::string::npos)
+      << cube;
+}
+
+TEST(Tensor, ItemConvertsBetweenDtypesAsLibtorchDoes) {
+  EXPECT_EQ(scalar_tensor(7.0f).item<int64_t>(), 7);
+  const Tensor six = ops::narrow(arange(7), 0, 6, 1);  // int64, one element
+  EXPECT_EQ(six.item(), 6.0f);
+  EXPECT_EQ(six.item<int64_t>(), 6);
+  testing::expect_error([] { scalar_tensor(2.5f).item<int64_t>(); },
+                        {"item:", "2.5 is not a whole number", "item<float>()"});
+  testing::expect_error([] { arange(3).at({1}); }, {"at:", "holds int64, asked for float32"});
+  testing::expect_error([] { arange(3).to_vector(); }, {"to_vector:", "holds int64"});
+}
+
 TEST(Blas, ChoosesSkylakeXKernelsOnlyForAvx512CpusAndNeverOverridesTheUser) {
   EXPECT_EQ(blas::choose_core_type(true, nullptr), "SkylakeX");
   EXPECT_EQ(blas::choose_core_type(false, nullptr), "");

@@ -4,6 +4,7 @@
 // count but may round differently at another.
 #include <cstring>
 #include <functional>
+#include <thread>
 
 #include "test_util.h"
 
@@ -116,6 +117,59 @@ TEST(Threads, GemmsRepeatAtOneThreadCount) {
     Tensor a = randn({1024, 512}), b = randn({512, 384});
     EXPECT_TRUE(same_bits(ops::matmul(a, b), ops::matmul(a, b))) << threads << " threads";
   }
+}
+
+// 30 Adam steps of a two-layer network with dropout, from `seed`, on the calling thread with one
+// OpenMP thread; the final weights. Dropout draws from the generator at every step.
+std::vector<float> train_with_dropout(uint64_t seed) {
+  set_num_threads(1);
+  manual_seed(seed);
+  nn::Linear first(16, 64), second(64, 4);
+  std::vector<Tensor> parameters = first.parameters();
+  for (const Tensor& p : second.parameters()) parameters.push_back(p);
+  optim::Adam adam(parameters, {.lr = 1e-2f});
+  for (int step = 0; step < 30; ++step) {
+    const Tensor x = randn({32, 16});                                              // (32, 16)
+    const Tensor hidden = ops::dropout(ops::relu(first.forward(x)), 0.3f, true);  // (32, 64)
+    const Tensor y = second.forward(hidden);                                       // (32, 4)
+    adam.zero_grad();
+    ops::mean(ops::mul(y, y)).backward();
+    adam.step();
+  }
+  std::vector<float> weights;
+  for (const Tensor& p : parameters)
+    for (float v : p.to_vector<float>()) weights.push_back(v);
+  return weights;
+}
+
+// Each thread has its own default generator and grad mode, and storages count their writes
+// atomically, so two threads that train two models at once each end with the bits they end with
+// alone. (With one shared generator, each run would draw the other's dropout counters.)
+TEST(Threads, TwoThreadsTrainTwoModelsAsEachWouldAlone) {
+  ThreadCountGuard guard;
+  const std::vector<float> alone_1 = train_with_dropout(1), alone_2 = train_with_dropout(2);
+  ASSERT_NE(alone_1, alone_2);
+  for (int round = 0; round < 3; ++round) {
+    std::vector<float> together_1, together_2;
+    std::thread one([&] { together_1 = train_with_dropout(1); });
+    std::thread two([&] { together_2 = train_with_dropout(2); });
+    one.join();
+    two.join();
+    EXPECT_EQ(together_1, alone_1) << "round " << round;
+    EXPECT_EQ(together_2, alone_2) << "round " << round;
+  }
+}
+
+TEST(Threads, ManualSeedSeedsOnlyTheCallingThreadsGenerator) {
+  manual_seed(5);
+  default_generator().reserve(10);
+  std::thread([] {
+    EXPECT_EQ(default_generator().state().seed, 0u);
+    EXPECT_EQ(default_generator().state().offset, 0u);
+    manual_seed(9);
+  }).join();
+  EXPECT_EQ(default_generator().state().seed, 5u);
+  EXPECT_EQ(default_generator().state().offset, 10u);
 }
 
 }  // namespace

@@ -214,8 +214,10 @@ TrainHistory Trainer::run(const std::vector<data::SentencePair>& train, const st
       replicas_ == nullptr ? LeafGradReady() : [&](const Tensor& parameter) { replicas_->gradient_ready(parameter); };
   auto compute_gradients = [&](const data::Batch& batch) -> double {
     const int64_t rows = batch.src.size(0);
-    const auto [begin, end] =
+    // (Plain variables, not a structured binding: clang 14 cannot capture a binding in a lambda.)
+    const std::pair<int64_t, int64_t> shard =
         replicas_ == nullptr ? std::pair<int64_t, int64_t>{0, rows} : shard_rows(rows, replicas_->rank(), replicas_->size());
+    const int64_t begin = shard.first, end = shard.second;
     optimizer.zero_grad();
     if (replicas_ != nullptr) replicas_->start_gradients(parameters);
     double share = 0;
