@@ -1,7 +1,8 @@
 // The figures heed's models must reach on the built-in toy tasks, each trained from a fixed seed
-// on one thread (so the run is the same on every machine) and scored on the task's held-out test
-// split. Each test also checks that beam search scores no lower than greedy decoding, and that
-// the model translates the same after a save and load of its directory.
+// on one thread (so the run is the same at any thread count; another CPU's OpenBLAS kernel rounds
+// otherwise, and scripts/portability runs them under each kernel) and scored on the task's
+// held-out test split. Each test also checks that beam search scores no lower than greedy
+// decoding, and that the model translates the same after a save and load of its directory.
 //
 // A separate program (heed_targets, CTest label "targets") because these train for a minute or
 // so each: `ctest -LE targets` runs everything else. The same runs from the command line:
