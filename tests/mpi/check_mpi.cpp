@@ -35,7 +35,8 @@ namespace heed::mpi_check {
 
 models::TransformerConfig small_transformer(int64_t source_vocab, int64_t target_vocab, int64_t feed_forward) {
   return {.source_vocab_size = source_vocab, .target_vocab_size = target_vocab, .d_model = 32, .nhead = 4,
-          .num_encoder_layers = 2, .num_decoder_layers = 2, .dim_feedforward = feed_forward, .dropout = 0.0f};
+          .num_encoder_layers = 2, .num_decoder_layers = 2, .dim_feedforward = feed_forward, .dropout = 0.0f,
+          .activation = nn::Activation::GELU};
 }
 
 const std::vector<data::SentencePair>& corpus() {
@@ -48,9 +49,23 @@ train::TrainOptions options() {
           .log_every = 1, .seed = 5};
 }
 
+// Moves every weight one ulp up or down, as a fixed hash of its index says: the smallest change a
+// float32 weight can take, in no direction in particular.
+void nudge_by_one_ulp(nn::Module& model) {
+  NoGradGuard no_grad;
+  for (const Tensor& parameter : model.parameters()) {
+    float* w = parameter.mutable_data<float>();  // a parameter is dense
+    for (int64_t i = 0; i < parameter.numel(); ++i) {
+      const bool up = (random_bits(17, static_cast<uint64_t>(i)) & 1) != 0;
+      w[i] = std::nextafter(w[i], up ? INFINITY : -INFINITY);
+    }
+  }
+}
+
 Run train_run(const std::vector<data::SentencePair>& pairs, const MakeConfig& make, const train::TrainOptions& o,
               const RunSetup& setup) {
   train::Translator translator = testing::tiny_translator(pairs, make);
+  if (setup.nudge_initial_weights) nudge_by_one_ulp(translator.model());
   train::Trainer trainer(translator, o);
   if (setup.group != nullptr) trainer.distribute(*setup.group);
   if (setup.stop != nullptr) trainer.stop_on(*setup.stop);

@@ -14,7 +14,9 @@
 namespace heed::mpi_check {
 
 // A small Transformer (d_model 32, 4 heads, 2 + 2 layers, feed-forward 64: about 40 thousand
-// parameters, so that a few runs of 50 updates take seconds), no dropout.
+// parameters, so that a few runs of 50 updates take seconds), no dropout, GELU: a smooth
+// activation, so that a rounding difference never switches a ReLU unit's gradient on or off
+// (agreement.cpp).
 models::TransformerConfig small_transformer(int64_t source_vocab, int64_t target_vocab, int64_t feed_forward = 64);
 // 600 reversal pairs of 1 to 8 symbols.
 const std::vector<data::SentencePair>& corpus();
@@ -37,6 +39,7 @@ struct RunSetup {
   const train::Checkpoint* resume = nullptr;
   std::vector<train::TrainObserver*> observers = {};  // called on rank 0 only (train::Trainer)
   const std::atomic<bool>* stop = nullptr;
+  bool nudge_initial_weights = false;  // move every initial weight one ulp, up or down (a fixed pattern)
 };
 
 // Trains a fresh translator on `pairs` (the same initial weights in every call: seed 3).
