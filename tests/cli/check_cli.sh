@@ -241,6 +241,14 @@ expect_resumed 6 8
 expect_resumed 8 10
 
 # ---- issue 15: run-level faults of heed train, translate and eval ----
+# A size of 0 is refused like a negative one, never read as "the default".
+for option in --layers --d-model --heads --ff --max-positions; do
+  expect_error 2 "$option must be at least 1 \(got 0\)" train --task copy $option 0 --out "$WORK/x"
+done
+for option in --layers --embedding --hidden; do
+  expect_error 2 "$option must be at least 1 \(got 0\)" train --task copy --model lstm $option 0 --out "$WORK/x"
+done
+
 SMALL=(--task copy --train-size 100 --valid-size 10 --test-size 10 --d-model 16 --heads 2 --layers 1 --ff 32 --log-every 1)
 
 # Decoding stops at the model's last position: validation and translate never run past the
