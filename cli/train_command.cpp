@@ -47,7 +47,7 @@ struct TrainFlags {
   int64_t vocab_size = 1000, min_frequency = 1, max_vocab = 0;
   // Model.
   std::string model = "transformer";
-  int64_t layers = 0;  // 0: 3 for the Transformer, 1 for the LSTM
+  int64_t layers = 0;  // when --layers is not given: 3 for the Transformer, 1 for the LSTM
   float dropout = 0.1f;
   int64_t d_model = 128, heads = 4, ff = 512, max_positions = 1024;
   std::string activation = "relu";
@@ -69,12 +69,15 @@ struct TrainFlags {
   int64_t checkpoint_every = -1, keep_checkpoints = 2;  // checkpoint_every -1: the validation interval
   // Options that only one kind of model reads, to refuse them for the other.
   std::vector<CLI::Option*> transformer_only, lstm_only;
+  CLI::Option* layers_option = nullptr;
   CLI::Option* eval_every_option = nullptr;
   CLI::Option* warmup_option = nullptr;
   CLI::Option* lr_option = nullptr;
   CLI::Option* schedule_option = nullptr;
   CLI::Option* checkpoint_every_option = nullptr;
 
+  // --layers, or the model's own default when it is not given.
+  int64_t layer_count(int64_t fallback) const { return layers_option->count() > 0 ? layers : fallback; }
   models::Pitfall pitfall_value() const { return models::pitfall_from_name(pitfall).value_or(models::Pitfall::None); }
   bool has_pitfall(models::Pitfall p) const { return pitfall_value() == p; }
   // The warmup to use: 0 for the no-warmup pitfall, --warmup, or a tenth of the steps (1 to 400).
@@ -116,7 +119,7 @@ void check_flags(const TrainFlags& f) {
   require(f.vocab_size > 4, "--vocab-size must be above 4 (got {})", f.vocab_size);
   require(f.min_frequency >= 1, "--min-frequency must be at least 1 (got {})", f.min_frequency);
   require(f.max_vocab == 0 || f.max_vocab > 4, "--max-vocab must be 0 (no limit) or above 4 (got {})", f.max_vocab);
-  require(f.layers >= 0, "--layers must be at least 1 (got {})", f.layers);
+  require(f.layers_option->count() == 0 || f.layers >= 1, "--layers must be at least 1 (got {})", f.layers);
   require(f.dropout >= 0 && f.dropout < 1, "--dropout must be in [0, 1) (got {})", f.dropout);
   require(f.eval_every_option->count() == 0 || f.eval_every >= 0, "--eval-every must be >= 0 (got {})", f.eval_every);
   require(f.eval_sentences >= 0, "--eval-sentences must be >= 0 (got {})", f.eval_sentences);
@@ -190,7 +193,7 @@ train::TextSide build_side(const std::vector<data::SentencePair>& pairs, bool so
 
 train::ModelConfig model_config(const TrainFlags& f, int64_t source_vocab, int64_t target_vocab) {
   if (f.model == "transformer") {
-    const int64_t layers = f.layers > 0 ? f.layers : 3;
+    const int64_t layers = f.layer_count(3);
     return models::TransformerConfig{
         .source_vocab_size = source_vocab, .target_vocab_size = target_vocab, .d_model = f.d_model,
         .nhead = f.heads, .num_encoder_layers = layers, .num_decoder_layers = layers, .dim_feedforward = f.ff,
@@ -205,7 +208,7 @@ train::ModelConfig model_config(const TrainFlags& f, int64_t source_vocab, int64
                                                                         : models::RnnAttentionKind::Additive;
   return models::LSTMSeq2SeqConfig{
       .source_vocab_size = source_vocab, .target_vocab_size = target_vocab, .embedding_size = f.embedding,
-      .hidden_size = f.hidden, .num_layers = f.layers > 0 ? f.layers : 1, .bidirectional_encoder = !f.unidirectional,
+      .hidden_size = f.hidden, .num_layers = f.layer_count(1), .bidirectional_encoder = !f.unidirectional,
       .attention = attention, .input_feeding = !f.no_input_feeding, .dropout = f.dropout, .special = {}};
 }
 
@@ -375,7 +378,7 @@ Runner add_train_command(CLI::App& command) {
 
   command.add_option("--model", f->model, "the model")->check(CLI::IsMember({"transformer", "lstm"}))
       ->capture_default_str()->group("Model");
-  command.add_option("--layers", f->layers, "encoder and decoder layers (default: 3 Transformer, 1 LSTM)")->group("Model");
+  f->layers_option = command.add_option("--layers", f->layers, "encoder and decoder layers (default: 3 Transformer, 1 LSTM)")->group("Model");
   command.add_option("--dropout", f->dropout, "dropout probability")->capture_default_str()->group("Model");
   auto transformer = [&](CLI::Option* option) { f->transformer_only.push_back(option->group("Transformer")); };
   auto lstm = [&](CLI::Option* option) { f->lstm_only.push_back(option->group("LSTM")); };

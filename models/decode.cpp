@@ -41,7 +41,8 @@
 //     and could in principle still win; we then stop, as is usual, when the sentence has at least
 //     K finished hypotheses and the best finished one beats every alive beam's score divided by
 //     the penalty of its current length.
-//   - the beams hold max_length tokens: one last step may still end them with EOS (EOS is not
+//   - the beams hold max_length tokens (at most the model's max_positions() − 1, the positions
+//     of BOS and those tokens): one last step may still end them with EOS (EOS is not
 //     counted in max_length), but no token beyond. A sentence without any finished hypothesis
 //     then returns its best alive beam, marked unfinished. A finished hypothesis is always
 //     preferred to an unfinished one.
@@ -71,8 +72,10 @@ constexpr float kNegativeInfinity = -std::numeric_limits<float>::infinity();
 
 std::string shape_of(const Tensor& t) { return t.defined() ? fmt::format("{}", t.shape()) : "undefined"; }
 
-// Checks what every decoder is given; returns the most tokens a translation may have.
-int64_t checked_max_length(const char* op, const Tensor& src, const DecodeOptions& options) {
+// Checks what every decoder is given; returns the most tokens a translation may have: the asked
+// max_length (or 2·S + 10), capped by the model's positions. Decoding feeds BOS and every token
+// but the last, which may still be followed by EOS: max_length tokens take max_length + 1 positions.
+int64_t checked_max_length(const char* op, const Seq2Seq& model, const Tensor& src, const DecodeOptions& options) {
   HEED_CHECK(src.defined(), op, "src is undefined; expected a (B, S) int64 tensor of token ids");
   HEED_CHECK(src.dim() == 2 && src.dtype() == Dtype::Int64, op,
              "src is {} {}; expected a (B, S) int64 tensor of token ids", src.shape(), dtype_name(src.dtype()));
@@ -81,7 +84,12 @@ int64_t checked_max_length(const char* op, const Tensor& src, const DecodeOption
              "max_length is {}; expected a positive token count, or 0 for 2·S + 10", options.max_length);
   HEED_CHECK(std::isfinite(options.length_penalty) && options.length_penalty >= 0.0f, op,
              "length_penalty is {}; expected a finite alpha >= 0", options.length_penalty);
-  return options.max_length > 0 ? options.max_length : 2 * src.size(1) + 10;
+  const int64_t positions = model.max_positions();
+  HEED_CHECK(positions == 0 || src.size(1) <= positions, op,
+             "src {} has sources of {} tokens; the model represents at most {} positions", src.shape(), src.size(1),
+             positions);
+  const int64_t asked = options.max_length > 0 ? options.max_length : 2 * src.size(1) + 10;
+  return positions > 0 ? std::min(asked, positions - 1) : asked;
 }
 
 // GNMT's length penalty ((5 + len) / 6)^alpha; exactly 1 when alpha = 0.
@@ -279,7 +287,7 @@ Hypothesis read_hypothesis(const Ending& ending, const std::vector<std::vector<E
 
 std::vector<Hypothesis> greedy_decode(const Seq2Seq& model, const Tensor& src, const DecodeOptions& options) {
   constexpr const char* op = "greedy_decode";
-  const int64_t max_length = checked_max_length(op, src, options);
+  const int64_t max_length = checked_max_length(op, model, src, options);
   NoGradGuard no_grad;
   const int64_t batch = src.size(0), source_length = src.size(1);
   const int64_t eos = model.special_ids().eos;
@@ -331,7 +339,7 @@ std::vector<Hypothesis> greedy_decode(const Seq2Seq& model, const Tensor& src, c
 
 std::vector<Hypothesis> beam_search(const Seq2Seq& model, const Tensor& src, const DecodeOptions& options) {
   constexpr const char* op = "beam_search";
-  const int64_t max_length = checked_max_length(op, src, options);
+  const int64_t max_length = checked_max_length(op, model, src, options);
   NoGradGuard no_grad;
   const int64_t batch = src.size(0), source_length = src.size(1);
   const int64_t beam_size = options.beam_size;

@@ -24,7 +24,8 @@ namespace heed::models {
 struct DecodeOptions {
   int64_t beam_size = 1;         // 1: greedy
   float length_penalty = 1.0f;   // alpha of ((5 + len) / 6)^alpha; 0 turns it off
-  int64_t max_length = 0;        // most tokens per translation (EOS not counted); 0: 2·S + 10
+  int64_t max_length = 0;        // most tokens per translation (EOS not counted); 0: 2·S + 10;
+                                 // never more than the model's max_positions() − 1
   bool need_attention = false;   // keep each step's attention (Hypothesis::attention)
 };
 

@@ -54,6 +54,10 @@ class Seq2Seq : public nn::Module {
   // Feeds each row's last token (N) int64 (BOS at the first step) and advances the state by one.
   virtual StepOutput step(DecoderState& state, const Tensor& tokens, bool need_attention = false) const = 0;
 
+  // The longest source, and the most target positions (BOS included), the model can represent:
+  // a Transformer's position table has that many rows. 0: no limit (a recurrent model).
+  virtual int64_t max_positions() const { return 0; }
+
   virtual int64_t source_vocab_size() const = 0;
   virtual int64_t target_vocab_size() const = 0;
   virtual SpecialIds special_ids() const = 0;

@@ -70,6 +70,7 @@ class Transformer : public Seq2Seq {
   std::unique_ptr<DecoderState> start(const Tensor& src) const override;
   StepOutput step(DecoderState& state, const Tensor& tokens, bool need_attention = false) const override;
 
+  int64_t max_positions() const override { return config.max_length; }
   int64_t source_vocab_size() const override { return config.source_vocab_size; }
   int64_t target_vocab_size() const override { return config.target_vocab_size; }
   SpecialIds special_ids() const override { return config.special; }

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "heed/models/decode.h"
+#include "heed/models/transformer.h"
 #include "test_util.h"
 
 namespace heed {
@@ -439,6 +440,28 @@ TEST(Decode, BeamStopsWhenNoAliveBeamCanWin) {
   // Step 1: one row per sentence. Step 2: sentence 4's two alive beams (3, and the best of the
   // unlikely tokens; its EOS candidate finished).
   EXPECT_EQ(model.rows_stepped, 2 + 2);
+}
+
+// ---- the model's position limit ----
+
+TEST(Decode, TheDefaultLengthStopsAtTheModelsPositions) {
+  // 6 positions: BOS and at most 5 tokens, though the default limit (2·3 + 10) asks for 16.
+  manual_seed(3);
+  models::Transformer model({.source_vocab_size = 8, .target_vocab_size = 8, .d_model = 8, .nhead = 2,
+                             .num_encoder_layers = 1, .num_decoder_layers = 1, .dim_feedforward = 16,
+                             .dropout = 0.0f, .max_length = 6});
+  model.eval();
+  for (int64_t beam_size : {1, 3}) {
+    for (int64_t max_length : {0, 40}) {
+      std::vector<Hypothesis> out = models::decode(model, padded({{3, 4, 5}, {6, 7}}, 3),
+                                                   {.beam_size = beam_size, .max_length = max_length});
+      ASSERT_EQ(out.size(), 2u);
+      for (const Hypothesis& hypothesis : out) EXPECT_LE(hypothesis.tokens.size(), 5u) << beam_size;
+    }
+  }
+  // A source longer than the position table is an error naming both lengths.
+  expect_error([&] { models::decode(model, padded({{3, 4, 5, 6, 7, 3, 4}}, 7)); },
+               {"greedy_decode", "sources of 7 tokens", "at most 6 positions"});
 }
 
 // ---- errors ----

@@ -240,6 +240,26 @@ expect_resumed 6 8
 ) || failures=$((failures + 1))
 expect_resumed 8 10
 
+# ---- issue 15: run-level faults of heed train, translate and eval ----
+# A size of 0 is refused like a negative one, never read as "the default".
+for option in --layers --d-model --heads --ff --max-positions; do
+  expect_error 2 "$option must be at least 1 \(got 0\)" train --task copy $option 0 --out "$WORK/x"
+done
+for option in --layers --embedding --hidden; do
+  expect_error 2 "$option must be at least 1 \(got 0\)" train --task copy --model lstm $option 0 --out "$WORK/x"
+done
+
+SMALL=(--task copy --train-size 100 --valid-size 10 --test-size 10 --d-model 16 --heads 2 --layers 1 --ff 32 --log-every 1)
+
+# Decoding stops at the model's last position: validation and translate never run past the
+# table of --max-positions (the default limit, 2·S + 10, would).
+if expect_ok train "${SMALL[@]}" --steps 4 --eval-every 2 --max-positions 12 --out "$WORK/short"; then
+  grep -q "valid at step 2" "$WORK/out" || fail "--max-positions 12: no validation at step 2"
+  expect_file "$WORK/short/checkpoint-4.safetensors"
+  expect_ok translate --model "$WORK/short" "a b c d e"
+  expect_error 1 "sources of 13 tokens.*at most 12 positions" translate --model "$WORK/short" "a b c d e f g h i j k l m"
+fi
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
   exit 1
