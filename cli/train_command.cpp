@@ -308,7 +308,7 @@ int train_on(TrainFlags& f, Distributed* distributed) {
   if (distributed != nullptr)
     fmt::print("  ranks     {} data-parallel replicas (MPI), each a shard of every batch, threads per rank {}\n",
                distributed->group().size(), num_threads());
-  if (checkpoint) fmt::print("  resume    from step {} ({})\n", checkpoint->step, train::checkpoint_path(f.out, checkpoint->step));
+  if (checkpoint) fmt::print("  resume    from step {} ({})\n", checkpoint->step, checkpoint->source);
   std::fflush(stdout);
 
   const DetectAnomalyGuard anomaly(f.detect_anomaly);
