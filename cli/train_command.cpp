@@ -8,6 +8,7 @@
 // rank 0 builds the run (vocabularies, weights, model directory) and the others load it from --out,
 // so --out must be one folder every rank sees; only rank 0 prints, checkpoints and scores.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -212,9 +213,19 @@ train::ModelConfig model_config(const TrainFlags& f, int64_t source_vocab, int64
       .attention = attention, .input_feeding = !f.no_input_feeding, .dropout = f.dropout, .special = {}};
 }
 
-train::TrainOptions train_options(const TrainFlags& f) {
+// The warmup of this run. A resumed run without --warmup keeps the first run's, whose default was
+// a tenth of that run's --steps: raising --steps must not change it.
+int64_t run_warmup(const TrainFlags& f, const std::optional<train::Checkpoint>& checkpoint) {
+  if (!checkpoint || f.warmup_option->count() > 0) return f.warmup_steps();
+  const auto saved = checkpoint->settings.find("warmup");
+  int64_t warmup = -1;
+  if (saved != checkpoint->settings.end()) std::from_chars(saved->second.data(), saved->second.data() + saved->second.size(), warmup);
+  return warmup >= 0 ? warmup : f.warmup_steps();  // a missing or unreadable setting: Trainer::fit names it
+}
+
+train::TrainOptions train_options(const TrainFlags& f, const std::optional<train::Checkpoint>& checkpoint) {
   const int64_t eval_every = f.eval_every >= 0 ? f.eval_every : std::max<int64_t>(1, f.steps / 10);
-  return {.steps = f.steps, .max_tokens = f.max_tokens, .lr = f.peak_lr(), .warmup = f.warmup_steps(),
+  return {.steps = f.steps, .max_tokens = f.max_tokens, .lr = f.peak_lr(), .warmup = run_warmup(f, checkpoint),
           .schedule = f.schedule_name() == "cosine" ? train::LrSchedule::WarmupCosine : train::LrSchedule::InverseSqrt,
           .min_lr = 0, .betas = {0.9f, 0.98f}, .eps = 1e-9f, .weight_decay = f.weight_decay,
           .label_smoothing = f.label_smoothing, .clip_norm = f.clip, .log_every = f.log_every,
@@ -286,7 +297,7 @@ int train_on(TrainFlags& f, Distributed* distributed) {
   const train::Translator translator = run_translator(f, corpus, distributed, checkpoint);
   const train::ModelConfig config = train::config_of(translator.model());
   const models::Seq2Seq& model = translator.model();
-  const train::TrainOptions options = train_options(f);
+  const train::TrainOptions options = train_options(f, checkpoint);
 
   fmt::print("heed train: {}: {} training, {} validation, {} test pairs\n", corpus.description, corpus.train.size(),
              corpus.valid.size(), corpus.test.size());
@@ -308,7 +319,7 @@ int train_on(TrainFlags& f, Distributed* distributed) {
   if (distributed != nullptr)
     fmt::print("  ranks     {} data-parallel replicas (MPI), each a shard of every batch, threads per rank {}\n",
                distributed->group().size(), num_threads());
-  if (checkpoint) fmt::print("  resume    from step {} ({})\n", checkpoint->step, train::checkpoint_path(f.out, checkpoint->step));
+  if (checkpoint) fmt::print("  resume    from step {} ({})\n", checkpoint->step, checkpoint->source);
   std::fflush(stdout);
 
   const DetectAnomalyGuard anomaly(f.detect_anomaly);

@@ -110,10 +110,14 @@ TEST(TrainResume, CheckpointStepsReadsOnlyCheckpointNames) {
   for (const char* name : {"checkpoint-7.safetensors", "checkpoint-12.safetensors", "checkpoint-.safetensors",
                            "checkpoint--3.safetensors", "checkpoint-+3.safetensors", "checkpoint-4x.safetensors",
                            "checkpoint-5.safetensors.tmp", "xcheckpoint-6.safetensors",
-                           "checkpoint-99999999999999999999.safetensors", "model.safetensors"}) {
+                           "checkpoint-99999999999999999999.safetensors", "model.safetensors",
+                           "checkpoint-00151.safetensors", "checkpoint-012.safetensors"}) {
     std::ofstream(dir / name) << "not read";
   }
+  // Only the names checkpoint_path makes: a listed step is the file that will be read and named.
   EXPECT_EQ(train::checkpoint_steps(dir.string()), (std::vector<int64_t>{7, 12}));
+  for (int64_t step : train::checkpoint_steps(dir.string()))
+    EXPECT_TRUE(fs::exists(train::checkpoint_path(dir.string(), step))) << step;
   fs::remove_all(dir);
 }
 

@@ -75,16 +75,18 @@ TrainHistory history_from(const Json& j) {
   return history;
 }
 
-// The step in a file name "checkpoint-<digits>.safetensors", or -1 for any other name. (No
-// std::regex: GCC 12 warns about its own <regex> under -fsanitize=address, which fails -Werror.)
+// The step in a file name "checkpoint-<step>.safetensors" spelled as checkpoint_path spells it
+// (no sign, no leading zero), or -1 for any other name: a listed step always names the file that
+// checkpoint_path(dir, step) reads, never a stray "checkpoint-0151". (No std::regex: GCC 12 warns
+// about its own <regex> under -fsanitize=address, which fails -Werror.)
 int64_t step_of_checkpoint_name(std::string_view name) {
   constexpr std::string_view prefix = "checkpoint-", suffix = ".safetensors";
   if (!name.starts_with(prefix) || !name.ends_with(suffix)) return -1;
   const std::string_view digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
-  if (digits.empty() || digits.front() == '-') return -1;  // from_chars would read a sign
   int64_t step = -1;
   const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), step);
-  return error == std::errc() && end == digits.data() + digits.size() ? step : -1;
+  const bool whole = error == std::errc() && end == digits.data() + digits.size();
+  return whole && step >= 0 && digits == std::to_string(step) ? step : -1;
 }
 
 }  // namespace

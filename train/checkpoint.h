@@ -55,7 +55,8 @@ Checkpoint load_checkpoint(const std::string& path);
 
 // dir/checkpoint-<step>.safetensors
 std::string checkpoint_path(const std::string& dir, int64_t step);
-// The steps of the checkpoint files in `dir`, ascending (none if `dir` does not exist).
+// The steps of the checkpoint files in `dir`, ascending (none if `dir` does not exist): the files
+// named exactly as checkpoint_path names them; "checkpoint-007.safetensors" is not one.
 std::vector<int64_t> checkpoint_steps(const std::string& dir);
 // Removes every checkpoint file in `dir` but the `keep` latest.
 void prune_checkpoints(const std::string& dir, int64_t keep);

@@ -260,6 +260,16 @@ if expect_ok train "${SMALL[@]}" --steps 4 --eval-every 2 --max-positions 12 --o
   expect_error 1 "sources of 13 tokens.*at most 12 positions" translate --model "$WORK/short" "a b c d e f g h i j k l m"
 fi
 
+# --steps may be raised on --resume: the default warmup stays the first run's (a tenth of ITS steps).
+if expect_ok train "${SMALL[@]}" --steps 20 --eval-every 0 --out "$WORK/raise"; then
+  if expect_ok train "${SMALL[@]}" --steps 30 --eval-every 0 --out "$WORK/raise" --resume; then
+    grep -q "after 2 warmup steps" "$WORK/out" || fail "--resume --steps 30 changed the warmup: $(grep training "$WORK/out")"
+    grep -q "^step 30/30" "$WORK/out" || fail "--resume --steps 30 did not reach step 30"
+  fi
+  expect_error 1 "made with warmup 2, this run has warmup 5" train "${SMALL[@]}" --steps 40 --warmup 5 --eval-every 0 \
+    --out "$WORK/raise" --resume
+fi
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
   exit 1
