@@ -186,4 +186,27 @@ TEST(TrainModelDir, ConfigNamesOnlyFilesInsideTheDirectory) {
   fs::remove_all(dir);
 }
 
+
+// A fresh run replacing a model removes config.json before anything else, so a run killed at any
+// point leaves the old model, no model, or the new one: never one's config.json beside the other's files.
+TEST(TrainModelDir, RemovingAModelTakesItsConfigFirst) {
+  const auto pairs = testing::reversal_pairs(40);
+  const fs::path dir = fresh_dir("replace");
+  EXPECT_FALSE(train::holds_model(dir.string()));
+  train::save_model_dir(testing::tiny_translator(pairs, testing::tiny_lstm), dir.string());
+  EXPECT_TRUE(train::holds_model(dir.string()));
+  write_text(dir / "checkpoint-3.safetensors", "a checkpoint");
+  write_text(dir / "notes.txt", "the user's own file");
+
+  fs::remove(dir / "config.json");  // a half-removed model: its checkpoints still make it a run to keep
+  EXPECT_TRUE(train::holds_model(dir.string()));
+  train::remove_model_dir_files(dir.string());
+  EXPECT_FALSE(train::holds_model(dir.string()));
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(dir)) left.push_back(entry.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"notes.txt"});
+  expect_error([&] { train::load_model_dir(dir.string()); }, {"config.json: no such file"});
+  fs::remove_all(dir);
+}
+
 }  // namespace heed

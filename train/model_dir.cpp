@@ -10,7 +10,9 @@
 #include "heed/core/error.h"
 #include "heed/nn/serialize.h"
 #include "heed/data/text_file.h"
+#include "heed/train/checkpoint.h"
 #include "heed/train/model_config.h"
+#include "heed/train/report_writer.h"
 
 namespace heed::train {
 
@@ -238,6 +240,25 @@ TextSide read_side(const fs::path& dir, const Fields& fields, int64_t vocab_size
 }  // namespace
 
 std::string model_config_json(const ModelConfig& config) { return model_json(config).dump(); }
+
+bool holds_model(const std::string& dir) {
+  std::error_code error;
+  return fs::exists(fs::path(dir) / kConfigFile, error) || !checkpoint_steps(dir).empty();
+}
+
+void remove_model_dir_files(const std::string& dir) {
+  auto remove = [&](const char* name) {
+    const fs::path path = fs::path(dir) / name;
+    std::error_code error;
+    fs::remove(path, error);
+    HEED_CHECK(!error, "remove_model_dir_files", "{}: cannot remove: {}", path.string(), error.message());
+  };
+  remove(kConfigFile);  // first: from here on the folder is no model
+  prune_checkpoints(dir, 0);
+  for (const char* name : {kWeightsFile, kSourceVocabFile, kTargetVocabFile, kSourceSentencePieceFile,
+                           kTargetSentencePieceFile, kMetricsFile, kTrainingPlotFile})
+    remove(name);
+}
 
 void save_model_dir(const Translator& translator, const std::string& dir) {
   const ModelConfig config = config_of(translator.model());

@@ -39,6 +39,16 @@ inline constexpr const char* kTargetSentencePieceFile = "spm.tgt.model";
 // already is the directory's spm.*.model.
 void save_model_dir(const Translator& translator, const std::string& dir);
 
+// Whether `dir` holds a model or a run's checkpoints (config.json or checkpoint-<step>.safetensors):
+// what a fresh training run into `dir` would destroy.
+bool holds_model(const std::string& dir);
+
+// Removes a model directory's files: config.json first, so that from that moment the folder is no
+// model at all (load_model_dir says config.json is missing), then the checkpoints, the weights,
+// the vocabularies, the SentencePiece models, metrics.csv and training.svg. A run killed while
+// replacing a model thus leaves the old model, no model, or the new one, never a mix.
+void remove_model_dir_files(const std::string& dir);
+
 // The "model" object of config.json for `config`, as one line of JSON: equal strings, equal configurations.
 std::string model_config_json(const ModelConfig& config);
 

@@ -270,6 +270,21 @@ if expect_ok train "${SMALL[@]}" --steps 20 --eval-every 0 --out "$WORK/raise"; 
     --out "$WORK/raise" --resume
 fi
 
+# A fresh run does not replace a model without --overwrite; killed while replacing it, it leaves
+# no mix of the old config.json and the new weights.
+REPLACE="$WORK/replace"
+if expect_ok train "${SMALL[@]}" --steps 2 --eval-every 0 --out "$REPLACE"; then
+  expect_error 2 "--out $REPLACE already holds a model.*--overwrite" train "${SMALL[@]}" --steps 2 --out "$REPLACE"
+  expect_error 2 "--overwrite starts a new run" train "${SMALL[@]}" --steps 4 --out "$REPLACE" --resume --overwrite
+  expect_ok translate --model "$REPLACE" "a b"  # still the old model
+  HEED_FAULT_WRITE="abort-before-rename,match=vocab.src" "$HEED" train "${SMALL[@]}" --tie-output --steps 2 \
+    --overwrite --out "$REPLACE" >"$WORK/out" 2>"$WORK/err"
+  status=$?
+  [ "$status" -eq 86 ] || fail "heed train killed while replacing a model exited with $status: $(head -c 400 "$WORK/err")"
+  expect_error 1 "config.json: no such file" translate --model "$REPLACE" "a b"
+  expect_ok train "${SMALL[@]}" --tie-output --steps 2 --overwrite --out "$REPLACE" && expect_ok translate --model "$REPLACE" "a b"
+fi
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
   exit 1
