@@ -293,12 +293,14 @@ int train_on(TrainFlags& f, Distributed* distributed) {
   // Only rank 0 prints: the other ranks' standard output goes nowhere (their errors still show).
   if (!lead) require(std::freopen("/dev/null", "w", stdout) != nullptr, "--distributed: cannot silence rank output");
   Corpus corpus = load_corpus(f);
+  std::optional<train::ModelDirLock> lock;  // one run at a time in --out, held until this run ends
   if (lead) {
     std::error_code error;
     fs::create_directories(f.out, error);
     require(!error && fs::is_directory(f.out), "--out {}: cannot create the directory: {}", f.out,
             error ? error.message() : "a file of that name is in the way");
     check_writable_folder(f.out, "--out");  // before training for nothing
+    lock.emplace(f.out);
   }
 
   std::optional<train::Checkpoint> checkpoint;

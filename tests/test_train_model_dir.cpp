@@ -1,6 +1,7 @@
 // Model directories (train/model_dir.h): a saved and reloaded model translates exactly as before,
 // for both model kinds and with SentencePiece; every broken directory is an error naming the file.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -206,6 +207,28 @@ TEST(TrainModelDir, RemovingAModelTakesItsConfigFirst) {
   for (const auto& entry : fs::directory_iterator(dir)) left.push_back(entry.path().filename().string());
   EXPECT_EQ(left, std::vector<std::string>{"notes.txt"});
   expect_error([&] { train::load_model_dir(dir.string()); }, {"config.json: no such file"});
+  fs::remove_all(dir);
+}
+
+// One training run at a time in a model directory; the lock of a run that died does not block.
+TEST(TrainModelDir, ALockedDirectoryRefusesASecondRunNamingTheOwner) {
+  const fs::path dir = fresh_dir("lock");
+  fs::create_directories(dir);
+  {
+    const train::ModelDirLock first(dir.string());
+    std::ifstream in(dir / "train.lock");
+    int64_t owner = 0;
+    in >> owner;
+    EXPECT_EQ(owner, ::getpid());
+    expect_error([&] { train::ModelDirLock second(dir.string()); },
+                 {"ModelDirLock", dir.string().c_str(), fmt::format("pid {}", ::getpid()).c_str()});
+  }
+  const train::ModelDirLock again(dir.string());  // released with the first
+  fs::remove_all(dir);
+
+  fs::create_directories(dir);
+  write_text(dir / "train.lock", "999999999\n");  // a killed run's file, no longer locked
+  const train::ModelDirLock after_a_crash(dir.string());
   fs::remove_all(dir);
 }
 

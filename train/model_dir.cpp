@@ -1,6 +1,11 @@
 // Saving and loading model directories; config.json through nlohmann/json.
 #include "heed/train/model_dir.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -285,6 +290,32 @@ void save_model_dir(const Translator& translator, const std::string& dir) {
   // Written last: a directory with a config.json is complete.
   data::write_file_atomically((root / kConfigFile).string(), json.dump(2) + "\n", "save_model_dir");
 }
+
+ModelDirLock::ModelDirLock(const std::string& dir) {
+  const std::string path = (fs::path(dir) / kTrainLockFile).string();
+  auto system_error = [](int error) { return std::error_code(error, std::generic_category()).message(); };
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  HEED_CHECK(fd_ >= 0, "ModelDirLock", "{}: cannot open the lock file: {}", path, system_error(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    char owner[32] = {};
+    const ssize_t size = ::pread(fd_, owner, sizeof owner - 1, 0);
+    ::close(fd_);
+    HEED_CHECK(error == EWOULDBLOCK, "ModelDirLock", "{}: cannot lock: {}", path, system_error(error));
+    const std::string pid = size > 0 ? std::string(owner, static_cast<size_t>(size)) : std::string("unknown");
+    throw Error(fmt::format("ModelDirLock: {} is in use by another training run (pid {}, holding {}); wait for it to "
+                            "end, or train into another folder",
+                            dir, pid.substr(0, pid.find('\n')), path));
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    const int error = errno;
+    ::close(fd_);
+    throw Error(fmt::format("ModelDirLock: {}: cannot write the pid: {}", path, system_error(error)));
+  }
+}
+
+ModelDirLock::~ModelDirLock() { ::close(fd_); }  // closing drops the lock
 
 Translator load_model_dir(const std::string& dir) {
   const fs::path root(dir);

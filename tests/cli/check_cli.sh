@@ -285,6 +285,20 @@ if expect_ok train "${SMALL[@]}" --steps 2 --eval-every 0 --out "$REPLACE"; then
   expect_ok train "${SMALL[@]}" --tie-output --steps 2 --overwrite --out "$REPLACE" && expect_ok translate --model "$REPLACE" "a b"
 fi
 
+# Two runs into one --out: the second is refused at once, naming the folder and the first's pid.
+LOCKED="$WORK/locked"
+"$HEED" train "${SMALL[@]}" --steps 100000 --eval-every 0 --out "$LOCKED" >"$WORK/locked.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  grep -q "^step " "$WORK/locked.out" && break
+  sleep 0.1
+done
+expect_error 1 "$LOCKED is in use by another training run \(pid $pid," train "${SMALL[@]}" --steps 2 --overwrite --out "$LOCKED"
+expect_error 1 "$LOCKED is in use by another training run \(pid $pid," train "${SMALL[@]}" --steps 2 --resume --out "$LOCKED"
+kill -INT "$pid"
+wait "$pid"
+[ $? -eq 130 ] || fail "the first run into $LOCKED did not end with status 130 after SIGINT: $(tail -3 "$WORK/locked.out")"
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
   exit 1
