@@ -5,7 +5,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -246,6 +248,16 @@ TextSide read_side(const fs::path& dir, const Fields& fields, int64_t vocab_size
 
 std::string model_config_json(const ModelConfig& config) { return model_json(config).dump(); }
 
+void check_finite(const nn::StateDict& state, const std::string& file, const char* op) {
+  for (const auto& [name, tensor] : state) {
+    if (tensor.dtype() != Dtype::Float32) continue;
+    const std::vector<float> values = tensor.to_vector<float>();
+    const auto bad = std::find_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); });
+    HEED_CHECK(bad == values.end(), op, "{}: the tensor \"{}\" {} holds {} at element {}; expected finite values",
+               file, name, tensor.shape(), *bad, bad - values.begin());
+  }
+}
+
 bool holds_model(const std::string& dir) {
   std::error_code error;
   return fs::exists(fs::path(dir) / kConfigFile, error) || !checkpoint_steps(dir).empty();
@@ -349,7 +361,9 @@ Translator load_model_dir(const std::string& dir) {
   std::shared_ptr<models::Seq2Seq> model =
       naming(config_path, [&] { return make_model(config); });
   naming(weights, [&] {
-    nn::load_into(*model, weights.string());
+    const nn::StateDict state = nn::load(weights.string());
+    check_finite(state, weights.string(), "load_model_dir");
+    model->load_state_dict(state);
     return 0;
   });
   model->eval();

@@ -40,6 +40,10 @@ inline constexpr const char* kTrainLockFile = "train.lock";
 // already is the directory's spm.*.model.
 void save_model_dir(const Translator& translator, const std::string& dir);
 
+// Throws heed::Error naming `file` and the first float tensor of `state` holding a NaN or an
+// infinity (its name and the element's index): weights no training or translation can use.
+void check_finite(const nn::StateDict& state, const std::string& file, const char* op);
+
 // Whether `dir` holds a model or a run's checkpoints (config.json or checkpoint-<step>.safetensors):
 // what a fresh training run into `dir` would destroy.
 bool holds_model(const std::string& dir);
