@@ -299,6 +299,16 @@ kill -INT "$pid"
 wait "$pid"
 [ $? -eq 130 ] || fail "the first run into $LOCKED did not end with status 130 after SIGINT: $(tail -3 "$WORK/locked.out")"
 
+# Invalid UTF-8 on translate's standard input: the lines before it are translated, then one error
+# names the line and the byte.
+if printf 'a b\nb a\nc \xff d\na\n' | "$HEED" translate --model "$WORK/short" >"$WORK/out" 2>"$WORK/err"; then
+  fail "heed translate accepted invalid UTF-8 on standard input"
+else
+  [ "$(wc -l <"$WORK/out")" -eq 2 ] || fail "heed translate printed $(wc -l <"$WORK/out") lines before the bad one, expected 2"
+  grep -q "^heed: error: .*standard input, line 3: invalid UTF-8 at byte 2" "$WORK/err" ||
+    fail "heed translate on invalid UTF-8: $(cat "$WORK/err")"
+fi
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
   exit 1
