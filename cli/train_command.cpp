@@ -66,6 +66,7 @@ struct TrainFlags {
   DecodeFlags decode;
   std::string out;
   bool resume = false;
+  bool overwrite = false;  // a new run may replace the model in --out
   bool distributed = false;  // one rank of a data-parallel run over MPI
   int64_t checkpoint_every = -1, keep_checkpoints = 2;  // checkpoint_every -1: the validation interval
   // Options that only one kind of model reads, to refuse them for the other.
@@ -127,6 +128,7 @@ void check_flags(const TrainFlags& f) {
   require(f.log_every >= 1, "--log-every must be at least 1 (got {})", f.log_every);
   require(f.checkpoint_every_option->count() == 0 || f.checkpoint_every >= 0, "--checkpoint-every must be >= 0 (got {})",
           f.checkpoint_every);
+  require(!(f.overwrite && f.resume), "--overwrite starts a new run in --out: leave it out with --resume");
   require(f.keep_checkpoints >= 1, "--keep-checkpoints must be at least 1 (got {})", f.keep_checkpoints);
   for (CLI::Option* option : f.model == "lstm" ? f.transformer_only : f.lstm_only)
     require(option->count() == 0, "{} does not apply to --model {}", option->get_name(), f.model);
@@ -235,9 +237,15 @@ train::TrainOptions train_options(const TrainFlags& f, const std::optional<train
 }
 
 // A new run: fresh vocabularies and weights; the directory gets config.json and the vocabularies
-// at once (what --resume needs), and loses the checkpoints of any earlier run.
+// at once (what --resume needs). A model already there is replaced only with --overwrite, and its
+// config.json goes first, so that a run killed on the way never leaves one model's config.json
+// beside the other's weights.
 train::Translator new_translator(const TrainFlags& f, const Corpus& corpus) {
-  train::prune_checkpoints(f.out, 0);
+  require(f.overwrite || !train::holds_model(f.out),
+          "--out {} already holds a model (config.json or checkpoints): give --overwrite to replace it, or --resume "
+          "to continue its run",
+          f.out);
+  train::remove_model_dir_files(f.out);
   train::TextSide source = build_side(corpus.train, true, corpus.source_tokenizer, f);
   train::TextSide target = build_side(corpus.train, false, corpus.target_tokenizer, f);
   const train::ModelConfig config = model_config(f, source.vocab.size(), target.vocab.size());
@@ -285,12 +293,14 @@ int train_on(TrainFlags& f, Distributed* distributed) {
   // Only rank 0 prints: the other ranks' standard output goes nowhere (their errors still show).
   if (!lead) require(std::freopen("/dev/null", "w", stdout) != nullptr, "--distributed: cannot silence rank output");
   Corpus corpus = load_corpus(f);
+  std::optional<train::ModelDirLock> lock;  // one run at a time in --out, held until this run ends
   if (lead) {
     std::error_code error;
     fs::create_directories(f.out, error);
     require(!error && fs::is_directory(f.out), "--out {}: cannot create the directory: {}", f.out,
             error ? error.message() : "a file of that name is in the way");
     check_writable_folder(f.out, "--out");  // before training for nothing
+    lock.emplace(f.out);
   }
 
   std::optional<train::Checkpoint> checkpoint;
@@ -440,6 +450,8 @@ Runner add_train_command(CLI::App& command) {
   f->decode.add_to(command, "Validation");
   command.add_option("--out", f->out, "the model directory to write")->required()->group("Output");
   command.add_flag("--resume", f->resume, "continue the run in --out from its latest checkpoint (same options)")
+      ->group("Output");
+  command.add_flag("--overwrite", f->overwrite, "replace the model already in --out (a new run is refused there otherwise)")
       ->group("Output");
   f->checkpoint_every_option = command.add_option("--checkpoint-every", f->checkpoint_every,
                                                   "updates between checkpoints (default: --eval-every's; 0: only at the end)")

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "decode_flags.h"
 #include "heed/data/text_file.h"
+#include "heed/data/tokenizer.h"
 #include "heed/train/model_config.h"
 #include "heed/train/model_dir.h"
 #include "heed/train/plots.h"
@@ -71,8 +72,13 @@ int run_translate(const TranslateFlags& f) {
   }
   std::vector<std::string> chunk;
   std::string line;
-  while (std::getline(std::cin, line)) {
+  for (int64_t number = 1; std::getline(std::cin, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    // A bad line ends the input: every line before it is translated and printed first.
+    if (const size_t bad = data::invalid_utf8_offset(line); bad != std::string_view::npos) {
+      if (!chunk.empty()) translate(chunk);
+      throw Error(fmt::format("translate: standard input, line {}: invalid UTF-8 at byte {}", number, bad));
+    }
     chunk.push_back(line);
     if (chunk.size() == kChunk) translate(chunk), chunk.clear();
   }

@@ -9,9 +9,12 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <limits>
+
 #include "file_test_util.h"
 #include "heed/core/kernels.h"
 #include "heed/train/checkpoint_writer.h"
+#include "heed/train/model_dir.h"
 #include "heed/train/trainer.h"
 #include "test_util.h"
 #include "train_test_util.h"
@@ -288,6 +291,32 @@ TEST(ResumeFaults, AFileThatIsNotACheckpointIsAnErrorNamingTheField) {
   expect_error([&] { train::load_checkpoint(path); }, {"load_checkpoint", path.c_str(), "not a heed checkpoint"});
   nn::save({{"model.w", ones({2})}}, path, {{"format", "heed-checkpoint"}});
   expect_error([&] { train::load_checkpoint(path); }, {"load_checkpoint", path.c_str(), "\"step\" is missing"});
+}
+
+// A NaN or an infinity inside saved weights is a damaged file, named with its tensor when it is
+// loaded: not a divergence of the resumed run, and never copied on into model.safetensors.
+TEST(ResumeFaults, ANonFiniteWeightIsAnErrorNamingTheFileAndTheTensor) {
+  TempFolder folder;
+  const std::string path = folder.file("checkpoint-3.safetensors");
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    train::Checkpoint checkpoint = checkpoint_at(3);
+    checkpoint.model["decoder.bias"] = contiguous_copy(checkpoint.model["decoder.bias"]);
+    checkpoint.model["decoder.bias"].mutable_data<float>()[5] = bad;
+    train::save_checkpoint(checkpoint, path);
+    expect_error([&] { train::load_checkpoint(path); },
+                 {"load_checkpoint", path.c_str(), "\"model.decoder.bias\"", "at element 5", "expected finite values"});
+  }
+
+  const auto pairs = testing::reversal_pairs(40, 4, 1);
+  const train::Translator translator = testing::tiny_translator(pairs, testing::tiny_lstm);
+  const std::string dir = folder.file("model");
+  train::save_model_dir(translator, dir);
+  nn::StateDict weights = nn::load(dir + "/model.safetensors");
+  const std::string name = weights.begin()->first;
+  weights[name].mutable_data<float>()[0] = std::numeric_limits<float>::quiet_NaN();
+  nn::save(weights, dir + "/model.safetensors");
+  expect_error([&] { train::load_model_dir(dir); },
+               {"load_model_dir", (dir + "/model.safetensors").c_str(), ("\"" + name + "\"").c_str(), "nan"});
 }
 
 }  // namespace

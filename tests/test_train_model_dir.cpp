@@ -1,6 +1,7 @@
 // Model directories (train/model_dir.h): a saved and reloaded model translates exactly as before,
 // for both model kinds and with SentencePiece; every broken directory is an error naming the file.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -183,6 +184,51 @@ TEST(TrainModelDir, ConfigNamesOnlyFilesInsideTheDirectory) {
                  {"load_model_dir", "config.json", "source.vocab", "expected the name of a file in the directory"});
   }
   fs::remove(outside);
+  fs::remove_all(dir);
+}
+
+
+// A fresh run replacing a model removes config.json before anything else, so a run killed at any
+// point leaves the old model, no model, or the new one: never one's config.json beside the other's files.
+TEST(TrainModelDir, RemovingAModelTakesItsConfigFirst) {
+  const auto pairs = testing::reversal_pairs(40);
+  const fs::path dir = fresh_dir("replace");
+  EXPECT_FALSE(train::holds_model(dir.string()));
+  train::save_model_dir(testing::tiny_translator(pairs, testing::tiny_lstm), dir.string());
+  EXPECT_TRUE(train::holds_model(dir.string()));
+  write_text(dir / "checkpoint-3.safetensors", "a checkpoint");
+  write_text(dir / "notes.txt", "the user's own file");
+
+  fs::remove(dir / "config.json");  // a half-removed model: its checkpoints still make it a run to keep
+  EXPECT_TRUE(train::holds_model(dir.string()));
+  train::remove_model_dir_files(dir.string());
+  EXPECT_FALSE(train::holds_model(dir.string()));
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(dir)) left.push_back(entry.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"notes.txt"});
+  expect_error([&] { train::load_model_dir(dir.string()); }, {"config.json: no such file"});
+  fs::remove_all(dir);
+}
+
+// One training run at a time in a model directory; the lock of a run that died does not block.
+TEST(TrainModelDir, ALockedDirectoryRefusesASecondRunNamingTheOwner) {
+  const fs::path dir = fresh_dir("lock");
+  fs::create_directories(dir);
+  {
+    const train::ModelDirLock first(dir.string());
+    std::ifstream in(dir / "train.lock");
+    int64_t owner = 0;
+    in >> owner;
+    EXPECT_EQ(owner, ::getpid());
+    expect_error([&] { train::ModelDirLock second(dir.string()); },
+                 {"ModelDirLock", dir.string().c_str(), fmt::format("pid {}", ::getpid()).c_str()});
+  }
+  const train::ModelDirLock again(dir.string());  // released with the first
+  fs::remove_all(dir);
+
+  fs::create_directories(dir);
+  write_text(dir / "train.lock", "999999999\n");  // a killed run's file, no longer locked
+  const train::ModelDirLock after_a_crash(dir.string());
   fs::remove_all(dir);
 }
 

@@ -11,6 +11,7 @@
 
 #include "heed/core/error.h"
 #include "heed/nn/serialize.h"
+#include "heed/train/model_dir.h"
 
 namespace heed::train {
 
@@ -139,6 +140,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   } catch (const std::exception& e) {  // std::stoll's and nlohmann's errors
     throw Error(fmt::format("load_checkpoint: {}: malformed metadata: {}", path, e.what()));
   }
+  check_finite(state, path, "load_checkpoint");
   HEED_CHECK(c.step >= 0 && c.epoch >= 0 && c.batch >= 0, "load_checkpoint",
              "{}: negative step ({}), epoch ({}) or batch ({})", path, c.step, c.epoch, c.batch);
   return c;

@@ -1,6 +1,13 @@
 // Saving and loading model directories; config.json through nlohmann/json.
 #include "heed/train/model_dir.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -10,7 +17,9 @@
 #include "heed/core/error.h"
 #include "heed/nn/serialize.h"
 #include "heed/data/text_file.h"
+#include "heed/train/checkpoint.h"
 #include "heed/train/model_config.h"
+#include "heed/train/report_writer.h"
 
 namespace heed::train {
 
@@ -239,6 +248,35 @@ TextSide read_side(const fs::path& dir, const Fields& fields, int64_t vocab_size
 
 std::string model_config_json(const ModelConfig& config) { return model_json(config).dump(); }
 
+void check_finite(const nn::StateDict& state, const std::string& file, const char* op) {
+  for (const auto& [name, tensor] : state) {
+    if (tensor.dtype() != Dtype::Float32) continue;
+    const std::vector<float> values = tensor.to_vector<float>();
+    const auto bad = std::find_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); });
+    HEED_CHECK(bad == values.end(), op, "{}: the tensor \"{}\" {} holds {} at element {}; expected finite values",
+               file, name, tensor.shape(), *bad, bad - values.begin());
+  }
+}
+
+bool holds_model(const std::string& dir) {
+  std::error_code error;
+  return fs::exists(fs::path(dir) / kConfigFile, error) || !checkpoint_steps(dir).empty();
+}
+
+void remove_model_dir_files(const std::string& dir) {
+  auto remove = [&](const char* name) {
+    const fs::path path = fs::path(dir) / name;
+    std::error_code error;
+    fs::remove(path, error);
+    HEED_CHECK(!error, "remove_model_dir_files", "{}: cannot remove: {}", path.string(), error.message());
+  };
+  remove(kConfigFile);  // first: from here on the folder is no model
+  prune_checkpoints(dir, 0);
+  for (const char* name : {kWeightsFile, kSourceVocabFile, kTargetVocabFile, kSourceSentencePieceFile,
+                           kTargetSentencePieceFile, kMetricsFile, kTrainingPlotFile})
+    remove(name);
+}
+
 void save_model_dir(const Translator& translator, const std::string& dir) {
   const ModelConfig config = config_of(translator.model());
   std::error_code error;
@@ -264,6 +302,32 @@ void save_model_dir(const Translator& translator, const std::string& dir) {
   // Written last: a directory with a config.json is complete.
   data::write_file_atomically((root / kConfigFile).string(), json.dump(2) + "\n", "save_model_dir");
 }
+
+ModelDirLock::ModelDirLock(const std::string& dir) {
+  const std::string path = (fs::path(dir) / kTrainLockFile).string();
+  auto system_error = [](int error) { return std::error_code(error, std::generic_category()).message(); };
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  HEED_CHECK(fd_ >= 0, "ModelDirLock", "{}: cannot open the lock file: {}", path, system_error(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    char owner[32] = {};
+    const ssize_t size = ::pread(fd_, owner, sizeof owner - 1, 0);
+    ::close(fd_);
+    HEED_CHECK(error == EWOULDBLOCK, "ModelDirLock", "{}: cannot lock: {}", path, system_error(error));
+    const std::string pid = size > 0 ? std::string(owner, static_cast<size_t>(size)) : std::string("unknown");
+    throw Error(fmt::format("ModelDirLock: {} is in use by another training run (pid {}, holding {}); wait for it to "
+                            "end, or train into another folder",
+                            dir, pid.substr(0, pid.find('\n')), path));
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    const int error = errno;
+    ::close(fd_);
+    throw Error(fmt::format("ModelDirLock: {}: cannot write the pid: {}", path, system_error(error)));
+  }
+}
+
+ModelDirLock::~ModelDirLock() { ::close(fd_); }  // closing drops the lock
 
 Translator load_model_dir(const std::string& dir) {
   const fs::path root(dir);
@@ -297,7 +361,9 @@ Translator load_model_dir(const std::string& dir) {
   std::shared_ptr<models::Seq2Seq> model =
       naming(config_path, [&] { return make_model(config); });
   naming(weights, [&] {
-    nn::load_into(*model, weights.string());
+    const nn::StateDict state = nn::load(weights.string());
+    check_finite(state, weights.string(), "load_model_dir");
+    model->load_state_dict(state);
     return 0;
   });
   model->eval();

@@ -33,11 +33,43 @@ inline constexpr const char* kSourceVocabFile = "vocab.src.txt";
 inline constexpr const char* kTargetVocabFile = "vocab.tgt.txt";
 inline constexpr const char* kSourceSentencePieceFile = "spm.src.model";
 inline constexpr const char* kTargetSentencePieceFile = "spm.tgt.model";
+inline constexpr const char* kTrainLockFile = "train.lock";
 
 // Creates `dir` if needed and writes every file. The model must be a Transformer or an
 // LSTMSeq2Seq (train/model_config.h). A SentencePiece side's model file is copied in unless it
 // already is the directory's spm.*.model.
 void save_model_dir(const Translator& translator, const std::string& dir);
+
+// Throws heed::Error naming `file` and the first float tensor of `state` holding a NaN or an
+// infinity (its name and the element's index): weights no training or translation can use.
+void check_finite(const nn::StateDict& state, const std::string& file, const char* op);
+
+// Whether `dir` holds a model or a run's checkpoints (config.json or checkpoint-<step>.safetensors):
+// what a fresh training run into `dir` would destroy.
+bool holds_model(const std::string& dir);
+
+// Removes a model directory's files: config.json first, so that from that moment the folder is no
+// model at all (load_model_dir says config.json is missing), then the checkpoints, the weights,
+// the vocabularies, the SentencePiece models, metrics.csv and training.svg. A run killed while
+// replacing a model thus leaves the old model, no model, or the new one, never a mix.
+void remove_model_dir_files(const std::string& dir);
+
+// One training run's claim on a model directory, from construction to destruction: `dir`/train.lock,
+// locked with flock(2) and holding the owner's pid. A second claim, from another process or this
+// one, is a heed::Error naming the folder and the owner's pid. The kernel drops the lock when its
+// process dies, so a killed run's lock never blocks the next run (the file itself stays).
+//
+//   train::ModelDirLock lock("runs/copy");   // throws while another heed train writes there
+class ModelDirLock {
+ public:
+  explicit ModelDirLock(const std::string& dir);
+  ~ModelDirLock();
+  ModelDirLock(const ModelDirLock&) = delete;
+  ModelDirLock& operator=(const ModelDirLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
 
 // The "model" object of config.json for `config`, as one line of JSON: equal strings, equal configurations.
 std::string model_config_json(const ModelConfig& config);

@@ -270,6 +270,45 @@ if expect_ok train "${SMALL[@]}" --steps 20 --eval-every 0 --out "$WORK/raise"; 
     --out "$WORK/raise" --resume
 fi
 
+# A fresh run does not replace a model without --overwrite; killed while replacing it, it leaves
+# no mix of the old config.json and the new weights.
+REPLACE="$WORK/replace"
+if expect_ok train "${SMALL[@]}" --steps 2 --eval-every 0 --out "$REPLACE"; then
+  expect_error 2 "--out $REPLACE already holds a model.*--overwrite" train "${SMALL[@]}" --steps 2 --out "$REPLACE"
+  expect_error 2 "--overwrite starts a new run" train "${SMALL[@]}" --steps 4 --out "$REPLACE" --resume --overwrite
+  expect_ok translate --model "$REPLACE" "a b"  # still the old model
+  HEED_FAULT_WRITE="abort-before-rename,match=vocab.src" "$HEED" train "${SMALL[@]}" --tie-output --steps 2 \
+    --overwrite --out "$REPLACE" >"$WORK/out" 2>"$WORK/err"
+  status=$?
+  [ "$status" -eq 86 ] || fail "heed train killed while replacing a model exited with $status: $(head -c 400 "$WORK/err")"
+  expect_error 1 "config.json: no such file" translate --model "$REPLACE" "a b"
+  expect_ok train "${SMALL[@]}" --tie-output --steps 2 --overwrite --out "$REPLACE" && expect_ok translate --model "$REPLACE" "a b"
+fi
+
+# Two runs into one --out: the second is refused at once, naming the folder and the first's pid.
+LOCKED="$WORK/locked"
+"$HEED" train "${SMALL[@]}" --steps 100000 --eval-every 0 --out "$LOCKED" >"$WORK/locked.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  grep -q "^step " "$WORK/locked.out" && break
+  sleep 0.1
+done
+expect_error 1 "$LOCKED is in use by another training run \(pid $pid," train "${SMALL[@]}" --steps 2 --overwrite --out "$LOCKED"
+expect_error 1 "$LOCKED is in use by another training run \(pid $pid," train "${SMALL[@]}" --steps 2 --resume --out "$LOCKED"
+kill -INT "$pid"
+wait "$pid"
+[ $? -eq 130 ] || fail "the first run into $LOCKED did not end with status 130 after SIGINT: $(tail -3 "$WORK/locked.out")"
+
+# Invalid UTF-8 on translate's standard input: the lines before it are translated, then one error
+# names the line and the byte.
+if printf 'a b\nb a\nc \xff d\na\n' | "$HEED" translate --model "$WORK/short" >"$WORK/out" 2>"$WORK/err"; then
+  fail "heed translate accepted invalid UTF-8 on standard input"
+else
+  [ "$(wc -l <"$WORK/out")" -eq 2 ] || fail "heed translate printed $(wc -l <"$WORK/out") lines before the bad one, expected 2"
+  grep -q "^heed: error: .*standard input, line 3: invalid UTF-8 at byte 2" "$WORK/err" ||
+    fail "heed translate on invalid UTF-8: $(cat "$WORK/err")"
+fi
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
   exit 1
