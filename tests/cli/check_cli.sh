@@ -240,6 +240,17 @@ expect_resumed 6 8
 ) || failures=$((failures + 1))
 expect_resumed 8 10
 
+# ---- limits and bad inputs (issue 15) ----
+# A metrics.csv cell that is not a number: the error names the file, the line and the column.
+printf 'step,train_loss\n10,2.5\n20,abc\n' >"$WORK/bad_metrics.csv"
+expect_error 1 "bad_metrics.csv:3: column 2 \(train_loss\) is \"abc\"; expected a number" \
+  plot --out "$WORK/x.svg" "a=$WORK/bad_metrics.csv"
+# A metrics.csv with CRLF line ends (saved by a spreadsheet) plots both columns, the last one too.
+printf 'step,train_loss,valid_loss\r\n10,2.5,2.4\r\n20,2.0,1.9\r\n' >"$WORK/crlf_metrics.csv"
+if expect_ok plot --out "$WORK/crlf.svg" "a=$WORK/crlf_metrics.csv"; then
+  [ "$(grep -c 'class="series"' "$WORK/crlf.svg")" -eq 2 ] || fail "heed plot of a CRLF metrics.csv drew $(grep -c 'class="series"' "$WORK/crlf.svg") lines, expected 2"
+fi
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
   exit 1
