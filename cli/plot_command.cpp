@@ -34,6 +34,7 @@ int run_plot(const PlotFlags& f) {
     const std::string label = run.substr(0, equals);
     std::string path = run.substr(equals + 1);
     if (fs::is_directory(path)) path = (fs::path(path) / "metrics.csv").string();
+    require_regular_file(fmt::format("run {}:", label), path);
     const std::map<std::string, train::MetricsColumn> metrics = train::read_metrics_csv(path);
     for (size_t c = 0; c < charts.size(); ++c) {
       auto found = metrics.find(columns[c]);

@@ -251,6 +251,15 @@ if expect_ok plot --out "$WORK/crlf.svg" "a=$WORK/crlf_metrics.csv"; then
   [ "$(grep -c 'class="series"' "$WORK/crlf.svg")" -eq 2 ] || fail "heed plot of a CRLF metrics.csv drew $(grep -c 'class="series"' "$WORK/crlf.svg") lines, expected 2"
 fi
 
+# heed plot reads regular files only: /dev/zero would be read for ever, a FIFO would block.
+expect_error 2 "run a: /dev/zero: not a regular file" plot --out "$WORK/x.svg" a=/dev/zero
+mkfifo "$WORK/fifo"
+printf 'x\n' >"$WORK/fifo" &  # lets a reader that opens the FIFO go on instead of blocking
+writer=$!
+expect_error 2 "run a: $WORK/fifo: not a regular file" plot --out "$WORK/x.svg" "a=$WORK/fifo"
+kill "$writer" 2>/dev/null
+wait "$writer" 2>/dev/null
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
   exit 1
