@@ -1,5 +1,6 @@
 #include "heed/core/allocator.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
@@ -7,6 +8,10 @@
 #include <new>
 #include <unordered_map>
 #include <vector>
+
+#include <fmt/format.h>
+
+#include "heed/core/error.h"
 
 namespace heed {
 namespace {
@@ -32,6 +37,21 @@ Cache& cache() {
   return *instance;
 }
 
+// A fresh block from the system; when the system has none, the cached blocks go back to it and
+// the request is tried once more.
+void* allocate_fresh(std::size_t size, std::size_t bytes) {
+  void* block = std::aligned_alloc(kAlignment, size);
+  if (block != nullptr) return block;
+  empty_cache();
+  block = std::aligned_alloc(kAlignment, size);
+  if (block != nullptr) return block;
+  Cache& c = cache();
+  std::lock_guard lock(c.mutex);
+  c.stats.bytes_in_use -= size;
+  throw Error(fmt::format("allocate: allocating {} bytes failed: out of memory ({:.1f} MiB held by tensors)", bytes,
+                          static_cast<double>(c.stats.bytes_in_use) / (1 << 20)));
+}
+
 }  // namespace
 
 void* allocate(std::size_t bytes) {
@@ -49,23 +69,21 @@ void* allocate(std::size_t bytes) {
       return block;
     }
   }
-  void* block = std::aligned_alloc(kAlignment, size);
-  if (block == nullptr) {
-    std::lock_guard lock(c.mutex);
-    c.stats.bytes_in_use -= size;
-    throw std::bad_alloc();
-  }
-  return block;
+  return allocate_fresh(size, bytes);
 }
 
-void release(void* block, std::size_t bytes) {
+void release(void* block, std::size_t bytes) noexcept {
   if (block == nullptr) return;
   std::size_t size = size_class(bytes);
   Cache& c = cache();
   std::lock_guard lock(c.mutex);
   c.stats.bytes_in_use -= size;
-  c.stats.bytes_cached += size;
-  c.free_blocks[size].push_back(block);
+  try {
+    c.free_blocks[size].push_back(block);
+    c.stats.bytes_cached += size;
+  } catch (const std::bad_alloc&) {
+    std::free(block);  // the free list cannot grow: memory has run out, so give the block back
+  }
 }
 
 void empty_cache() {

@@ -259,6 +259,13 @@ writer=$!
 expect_error 2 "run a: $WORK/fifo: not a regular file" plot --out "$WORK/x.svg" "a=$WORK/fifo"
 kill "$writer" 2>/dev/null
 wait "$writer" 2>/dev/null
+# Memory that runs out: one error naming the size, never a crash (a 30000 x 30000 matrix is 3.6 GB).
+(
+  failures=0
+  ulimit -v 1500000
+  expect_error 1 "allocating 3600000000 bytes failed: out of memory" bench sgemm --size 30000 --steps 1
+  exit "$failures"
+) || failures=$((failures + 1))
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
