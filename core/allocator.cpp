@@ -1,9 +1,15 @@
 #include "heed/core/allocator.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <string>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -94,6 +100,37 @@ void empty_cache() {
   c.free_blocks.clear();
   c.stats.bytes_cached = 0;
 }
+
+namespace {
+
+// MemAvailable of /proc/meminfo in bytes; the largest size_t when it cannot be read.
+std::size_t memory_available_to_all() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  std::size_t kib = 0;
+  while (meminfo >> key >> kib)
+    if (key == "MemAvailable:") return kib * 1024;
+    else meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  return std::numeric_limits<std::size_t>::max();
+}
+
+// RLIMIT_AS minus the address space this process maps now; the largest size_t without a limit.
+std::size_t address_space_left() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return std::numeric_limits<std::size_t>::max();
+  const std::size_t mapped = address_space_in_use();
+  return limit.rlim_cur > mapped ? limit.rlim_cur - mapped : 0;
+}
+
+}  // namespace
+
+std::size_t address_space_in_use() {
+  std::size_t pages = 0;
+  std::ifstream("/proc/self/statm") >> pages;  // the first field: the address space's size in pages
+  return pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+std::size_t available_memory() { return std::min(memory_available_to_all(), address_space_left()); }
 
 AllocatorStats allocator_stats() {
   std::lock_guard lock(cache().mutex);

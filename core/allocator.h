@@ -30,4 +30,13 @@ void empty_cache();
 
 AllocatorStats allocator_stats();
 
+// Bytes this process may still allocate, as far as the system tells: /proc/meminfo's MemAvailable,
+// or less where an address-space limit (ulimit -v, RLIMIT_AS) leaves less room above what the
+// process maps now. For refusing sizes that cannot fit before trying to allocate them.
+std::size_t available_memory();
+
+// The address space this process maps now, in bytes (/proc/self/statm), which counts against
+// RLIMIT_AS.
+std::size_t address_space_in_use();
+
 }  // namespace heed

@@ -266,6 +266,24 @@ wait "$writer" 2>/dev/null
   expect_error 1 "allocating 3600000000 bytes failed: out of memory" bench sgemm --size 30000 --steps 1
   exit "$failures"
 ) || failures=$((failures + 1))
+# Sizes checked before anything is allocated: a model too large for the memory (a fresh one, or
+# a model directory whose config.json asks for more than its weights hold), a beam too wide, a
+# task's split too large.
+expect_error 1 "make_model: .*d_model 1000000000" train --task copy --train-size 20 \
+  --valid-size 5 --test-size 5 --d-model 1000000000 --heads 2 --out "$WORK/huge_model"
+for field in num_encoder_layers d_model; do
+  rm -rf "$WORK/huge_dir" && cp -r "$RUN" "$WORK/huge_dir"
+  sed -i "s/\"$field\": [0-9]*/\"$field\": 1000000000/" "$WORK/huge_dir/config.json"
+  (
+    failures=0
+    ulimit -v 1500000
+    expect_error 1 "$field(\"? is)? 1000000000" translate --model "$WORK/huge_dir" "$SOURCE"
+    exit "$failures"
+  ) || failures=$((failures + 1))
+done
+expect_error 2 "--beam must be at most 100 \(got 1000000\)" translate --model "$RUN" --beam 1000000 "$SOURCE"
+expect_error 1 "task 'copy': train 100000000000 .* pairs would take about .* GiB" task copy --out "$WORK/huge_task" \
+  --train-size 100000000000
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
