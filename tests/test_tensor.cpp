@@ -192,6 +192,27 @@ TEST(Blas, ChoosesSkylakeXKernelsOnlyForAvx512CpusAndNeverOverridesTheUser) {
   EXPECT_FALSE(blas::core_name().empty());
 }
 
+// Under an address-space limit with no room for OpenBLAS's buffers (a 128 MiB one per thread and
+// one more per thread that calls it), loading it would spin for ever: heed refuses first.
+TEST(Blas, RefusesToLoadOpenBlasWithoutRoomForItsBuffers) {
+  if (kAddressSanitizer) GTEST_SKIP() << "RLIMIT_AS does not work under AddressSanitizer";
+  EXPECT_NO_THROW(blas::check_room_for_openblas());
+  const int status = status_of_child_with_memory_limit(200 << 20, [] {
+    try {
+      blas::check_room_for_openblas();
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      return message.find("OpenBLAS needs about") != std::string::npos &&
+                     message.find("the limit (ulimit -v) is") != std::string::npos
+                 ? 0
+                 : 2;
+    }
+    return 1;
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: no error under a limit 200 MiB above what the process maps; 2: another message";
+}
+
 TEST(Blas, SgemmWithTransposeFlags) {
   // A = [[1, 2], [3, 4]] stored transposed: [1, 3, 2, 4]; B = I; C = A.
   std::vector<float> a_transposed{1, 3, 2, 4}, identity{1, 0, 0, 1}, c(4, -1.f);

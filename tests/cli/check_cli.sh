@@ -285,6 +285,19 @@ expect_error 2 "--beam must be at most 100 \(got 1000000\)" translate --model "$
 expect_error 1 "task 'copy': train 100000000000 .* pairs would take about .* GiB" task copy --out "$WORK/huge_task" \
   --train-size 100000000000
 
+# OpenBLAS maps a 128 MiB buffer per thread and per calling thread; where an address-space limit
+# leaves no room, it would spin for ever inside its allocator: heed refuses first, at once.
+printf '#!/bin/sh\nexec timeout -s KILL 20 "%s" "$@"\n' "$HEED" >"$WORK/heed_within_20s"
+chmod +x "$WORK/heed_within_20s"
+(
+  failures=0
+  HEED="$WORK/heed_within_20s"
+  ulimit -v 300000
+  expect_error 1 "OpenBLAS needs about [0-9]+ MiB of address space at start-up .*the limit \(ulimit -v\) is 293 MiB" \
+    bench sgemm --size 256 --steps 2
+  exit "$failures"
+) || failures=$((failures + 1))
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
   exit 1
