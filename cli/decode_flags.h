@@ -7,6 +7,9 @@
 
 namespace heed::cli {
 
+// The widest beam --beam accepts.
+inline constexpr int64_t kMaxBeam = 100;
+
 struct DecodeFlags {
   int64_t beam = 1;
   float length_penalty = 1.0f;

@@ -1,12 +1,10 @@
 // heed eval: a saved model's scores on a TSV test set, as one line
 //   exact_match=98.20 bleu=97.31 token_accuracy=99.50
 // all three percentages (0..100) with two decimals.
-#include <filesystem>
-
 #include "commands.h"
 #include "decode_flags.h"
 #include "heed/data/tsv.h"
-#include "heed/train/model_dir.h"
+#include "load_model.h"
 #include "usage.h"
 
 namespace heed::cli {
@@ -21,10 +19,8 @@ struct EvalFlags {
 
 int run_eval(const EvalFlags& f) {
   const models::DecodeOptions decode = f.decode.options();
-  std::error_code error;
-  require(std::filesystem::is_regular_file(f.test_file, error), "--test {}: {}", f.test_file,
-          std::filesystem::exists(f.test_file, error) ? "not a regular file" : "no such file");
-  const train::Translator translator = train::load_model_dir(f.model_dir);
+  require_regular_file("--test", f.test_file);
+  const train::Translator translator = load_model(f.model_dir);
   const data::ParallelCorpus corpus = data::read_parallel_tsv(f.test_file, {.skip_bad_lines = f.skip_bad_lines});
   require(!corpus.pairs.empty(), "--test {}: no sentence pairs in the file", f.test_file);
   if (corpus.skipped > 0) fmt::print(stderr, "heed: skipped {} bad line(s) of {}\n", corpus.skipped, f.test_file);

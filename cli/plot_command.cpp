@@ -3,12 +3,10 @@
 //
 //   heed plot --out docs/figures/pitfall-no-scale.svg right=runs/right broken=runs/broken
 #include <filesystem>
-#include <fstream>
-#include <map>
-#include <sstream>
 
 #include "commands.h"
 #include "heed/data/text_file.h"
+#include "heed/train/metrics_csv.h"
 #include "heed/train/svg.h"
 #include "usage.h"
 
@@ -23,39 +21,6 @@ struct PlotFlags {
   std::string out, title;
 };
 
-// One run's columns: name -> (steps, values), rows without a value left out.
-using Columns = std::map<std::string, std::pair<std::vector<double>, std::vector<double>>>;
-
-std::vector<std::string> split_commas(const std::string& line) {
-  std::vector<std::string> cells;
-  std::stringstream in(line);
-  for (std::string cell; std::getline(in, cell, ',');) cells.push_back(cell);
-  if (!line.empty() && line.back() == ',') cells.emplace_back();
-  return cells;
-}
-
-Columns read_metrics(const std::string& path) {
-  std::ifstream in(path);
-  require(in.good(), "cannot read {}", path);
-  std::string line;
-  require(static_cast<bool>(std::getline(in, line)), "{} is empty; expected a metrics.csv", path);
-  const std::vector<std::string> header = split_commas(line);
-  require(!header.empty() && header[0] == "step", "{}: the header is \"{}\"; expected a metrics.csv starting \"step,\"",
-          path, line);
-  Columns columns;
-  while (std::getline(in, line)) {
-    const std::vector<std::string> cells = split_commas(line);
-    if (cells.empty() || cells[0].empty()) continue;
-    const double step = std::stod(cells[0]);
-    for (size_t c = 1; c < cells.size() && c < header.size(); ++c) {
-      if (cells[c].empty()) continue;
-      columns[header[c]].first.push_back(step);
-      columns[header[c]].second.push_back(std::stod(cells[c]));
-    }
-  }
-  return columns;
-}
-
 int run_plot(const PlotFlags& f) {
   std::vector<train::Chart> charts{
       {.title = "training loss", .x_label = "step", .y_label = "cross-entropy (smoothed labels)", .x_floor = 0},
@@ -69,11 +34,12 @@ int run_plot(const PlotFlags& f) {
     const std::string label = run.substr(0, equals);
     std::string path = run.substr(equals + 1);
     if (fs::is_directory(path)) path = (fs::path(path) / "metrics.csv").string();
-    const Columns metrics = read_metrics(path);
+    require_regular_file(fmt::format("run {}:", label), path);
+    const std::map<std::string, train::MetricsColumn> metrics = train::read_metrics_csv(path);
     for (size_t c = 0; c < charts.size(); ++c) {
       auto found = metrics.find(columns[c]);
       if (found == metrics.end()) continue;
-      charts[c].series.push_back({.label = label, .x = found->second.first, .y = found->second.second});
+      charts[c].series.push_back({.label = label, .x = found->second.steps, .y = found->second.values});
     }
   }
   if (!f.title.empty())

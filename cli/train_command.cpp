@@ -148,8 +148,7 @@ void check_flags(const TrainFlags& f) {
 }
 
 std::vector<data::SentencePair> read_tsv(const std::string& flag, const std::string& path, bool skip_bad_lines) {
-  std::error_code error;
-  require(fs::is_regular_file(path, error), "{} {}: {}", flag, path, fs::exists(path, error) ? "not a regular file" : "no such file");
+  require_regular_file(flag, path);
   data::ParallelCorpus corpus = data::read_parallel_tsv(path, {.skip_bad_lines = skip_bad_lines});
   if (corpus.skipped > 0) fmt::print("{}: skipped {} bad line(s)\n", path, corpus.skipped);
   require(!corpus.pairs.empty(), "{} {}: no sentence pairs in the file", flag, path);
@@ -251,7 +250,7 @@ train::Translator new_translator(const TrainFlags& f, const Corpus& corpus) {
   const train::ModelConfig config = model_config(f, source.vocab.size(), target.vocab.size());
   manual_seed(static_cast<uint64_t>(f.seed));
   train::Translator translator(train::make_model(config), std::move(source), std::move(target));
-  train::save_model_dir(translator, f.out);
+  train::save_model_dir(translator, f.out, train::TrainingProgress{.step = 0, .steps = f.steps});  // untrained
   return translator;
 }
 
@@ -348,7 +347,8 @@ int train_on(TrainFlags& f, Distributed* distributed) {
     history = trainer.fit(corpus.train, corpus.valid, checkpoint ? &*checkpoint : nullptr);
   }
   if (!lead) return history.stopped ? kInterruptedStatus : 0;
-  train::save_model_dir(translator, f.out);
+  const int64_t step = history.stopped ? std::max<int64_t>(checkpoints.last_step(), 0) : options.steps;
+  train::save_model_dir(translator, f.out, train::TrainingProgress{.step = step, .steps = options.steps});
   if (history.stopped) {
     fmt::print("interrupted at step {}: checkpoint saved in {}; continue with the same command and --resume\n",
                checkpoints.last_step(), checkpoints.last_path());

@@ -10,6 +10,7 @@
 #include "heed/train/model_config.h"
 #include "heed/train/model_dir.h"
 #include "heed/train/plots.h"
+#include "load_model.h"
 #include "usage.h"
 
 namespace heed::cli {
@@ -39,7 +40,7 @@ int run_translate(const TranslateFlags& f) {
   const models::DecodeOptions decode = f.decode.options();
   require(f.layer_option->count() == 0 || !f.attention_svg.empty(), "--layer needs --attention-svg");
   require(f.head_option->count() == 0 || !f.attention_svg.empty(), "--head needs --attention-svg");
-  const train::Translator translator = train::load_model_dir(f.model_dir);
+  const train::Translator translator = load_model(f.model_dir);
   train::AttentionSelection selection;
   if (!f.attention_svg.empty()) {
     const auto [layers, heads] = attention_shape(translator.model());

@@ -3,6 +3,7 @@
 // missing file, a malformed model directory) exit with status 1.
 #pragma once
 
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
@@ -19,6 +20,14 @@ class UsageError : public std::runtime_error {
 template <class... Args>
 void require(bool condition, fmt::format_string<Args...> format, Args&&... args) {
   if (!condition) throw UsageError(fmt::format(format, std::forward<Args>(args)...));
+}
+
+// Throws UsageError "<what> <path>: no such file" (or "not a regular file") unless `path` is a
+// regular file: reading a device such as /dev/zero would never end, and opening a FIFO blocks.
+inline void require_regular_file(const std::string& what, const std::string& path) {
+  std::error_code error;
+  require(std::filesystem::is_regular_file(path, error), "{} {}: {}", what, path,
+          std::filesystem::exists(path, error) ? "not a regular file" : "no such file");
 }
 
 }  // namespace heed::cli

@@ -16,15 +16,27 @@ struct AllocatorStats {
   std::size_t peak_bytes_in_use = 0;
 };
 
-// A 64-byte aligned block of at least `bytes` bytes (a cached one when one fits exactly).
+// A 64-byte aligned block of at least `bytes` bytes (a cached one when one fits exactly). When the
+// system has no memory left, the cached blocks are given back to it and the request tried once
+// more; then heed::Error "allocate: allocating N bytes failed: out of memory".
 void* allocate(std::size_t bytes);
 
-// Returns a block from allocate(bytes) to the cache.
-void release(void* block, std::size_t bytes);
+// Returns a block from allocate(bytes) to the cache. Never throws (it runs in destructors, also
+// while an exception unwinds): when the cache itself cannot grow, the block goes back to the system.
+void release(void* block, std::size_t bytes) noexcept;
 
 // Gives every cached block back to the system.
 void empty_cache();
 
 AllocatorStats allocator_stats();
+
+// Bytes this process may still allocate, as far as the system tells: /proc/meminfo's MemAvailable,
+// or less where an address-space limit (ulimit -v, RLIMIT_AS) leaves less room above what the
+// process maps now. For refusing sizes that cannot fit before trying to allocate them.
+std::size_t available_memory();
+
+// The address space this process maps now, in bytes (/proc/self/statm), which counts against
+// RLIMIT_AS.
+std::size_t address_space_in_use();
 
 }  // namespace heed

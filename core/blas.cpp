@@ -2,10 +2,19 @@
 
 #include <cblas.h>
 #include <dlfcn.h>
+#include <omp.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <filesystem>
+#include <vector>
 
+#include "heed/core/allocator.h"
 #include "heed/core/error.h"
 #include "heed/core/small_gemm.h"
 
@@ -33,7 +42,83 @@ Function resolve(void* library, const char* name) {
   return reinterpret_cast<Function>(symbol);
 }
 
+// ---- room to load OpenBLAS ----
+//
+// As it loads, OpenBLAS maps one buffer of BUFFER_SIZE bytes for each thread it will run (32 << 22,
+// 128 MiB, on x86-64: its common_x86_64.h), and each thread that calls it (heed calls sgemm inside
+// parallel loops) one more as it calls, besides its code (36 MB, all kernels of DYNAMIC_ARCH) and
+// the libraries it needs (libgfortran, libquadmath: 3.5 MB on Debian 12). Measured under ulimit -v
+// (2 CPUs): heed bench sgemm on 1 thread needs 300-350 MB in all, the process itself taking 24 MB;
+// on 2 threads, whose training steps call sgemm from both, a first step still hung at 470 MB. Where
+// mmap fails (an address-space limit, ulimit -v or ulimit -d), its blas_memory_alloc retries for
+// ever, at 100% CPU and deaf to SIGTERM. So heed checks for that room first. Its threads at load
+// time: the CPUs this process may run on, or fewer with OMP_NUM_THREADS (the OpenMP build takes no
+// notice of OPENBLAS_NUM_THREADS or of omp_set_num_threads there).
+constexpr std::size_t kBufferBytes = std::size_t{32} << 22;
+constexpr std::size_t kDependencyBytes = std::size_t{8} << 20;
+constexpr double kMiB = 1 << 20;
+
+int threads_at_load() {
+  cpu_set_t cpus;
+  const int available = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+  const char* setting = std::getenv("OMP_NUM_THREADS");
+  const int wanted = setting != nullptr ? std::atoi(setting) : 0;  // "4" or a list "4,2": the first
+  return wanted > 0 ? std::min(wanted, available) : available;
+}
+
+std::size_t code_bytes() {
+  std::error_code error;
+  const std::uintmax_t library = std::filesystem::file_size(HEED_OPENBLAS_LIBRARY, error);
+  return (error ? 0 : library) + kDependencyBytes;
+}
+
+// Whether `bytes` more can be mapped now: a trial mapping, unmapped at once. Writable, so that
+// RLIMIT_DATA counts it as RLIMIT_AS does; MAP_NORESERVE, so that no memory is committed.
+bool room_to_map(std::size_t bytes) {
+  void* trial = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (trial == MAP_FAILED) return false;
+  munmap(trial, bytes);
+  return true;
+}
+
+// "the limit (ulimit -v) is 293 MiB", or ulimit -d, or the system's refusal without a limit.
+std::string limit_in_the_way() {
+  for (const auto& [resource, name] : {std::pair{RLIMIT_AS, "ulimit -v"}, std::pair{RLIMIT_DATA, "ulimit -d"}}) {
+    rlimit limit{};
+    if (getrlimit(resource, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+      return fmt::format("the limit ({}) is {:.0f} MiB", name, static_cast<double>(limit.rlim_cur) / kMiB);
+  }
+  return "the system refuses to map that much";
+}
+
+constexpr int kWarmUpSize = 256;  // products of 256 take milliseconds: calls started together overlap
+
+// Starts OpenMP's threads and has each allocate, so that glibc gives it its malloc arena (64 MiB
+// of address space a thread) before the room for OpenBLAS is measured.
+void start_threads() {
+#pragma omp parallel
+  {
+    std::vector<float> scratch(3 * kWarmUpSize * kWarmUpSize);
+  }
+}
+
+// Has every thread call sgemm at once, so that OpenBLAS maps each thread's buffer now, while the
+// room checked by check_room_for_openblas is there: it keeps them for later calls, which then
+// cannot meet a full address space inside OpenBLAS. (Loaded inside a parallel region, only the
+// calling thread takes its buffer.)
+void take_buffers(const OpenBLAS& api) {
+  constexpr int n = kWarmUpSize;
+#pragma omp parallel
+  {
+    std::vector<float> a(n * n), b(n * n), c(n * n);
+#pragma omp barrier
+    api.sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+  }
+}
+
 OpenBLAS load() {
+  start_threads();
+  check_room_for_openblas();
   std::string core_type = choose_core_type(cpu_has_avx512_skylake_subset(), std::getenv("OPENBLAS_CORETYPE"));
   if (!core_type.empty()) setenv("OPENBLAS_CORETYPE", core_type.c_str(), /*overwrite=*/0);
   void* library = dlopen(HEED_OPENBLAS_LIBRARY, RTLD_NOW | RTLD_LOCAL);
@@ -44,6 +129,7 @@ OpenBLAS load() {
   api.sgemm = resolve<decltype(api.sgemm)>(library, "cblas_sgemm");
   api.set_num_threads = resolve<decltype(api.set_num_threads)>(library, "openblas_set_num_threads");
   api.get_corename = resolve<decltype(api.get_corename)>(library, "openblas_get_corename");
+  take_buffers(api);
   return api;
 }
 
@@ -58,6 +144,17 @@ int checked_int(int64_t value, const char* what) {
 }
 
 }  // namespace
+
+void check_room_for_openblas() {
+  const int threads = threads_at_load();
+  const std::size_t need = 2 * static_cast<std::size_t>(threads) * kBufferBytes + code_bytes();
+  HEED_CHECK(room_to_map(need), "blas",
+             "OpenBLAS needs about {:.0f} MiB of address space at start-up ({} buffers of {:.0f} MiB for {} threads, "
+             "and its code); {}, and {:.0f} MiB are in use: raise the limit, or set OMP_NUM_THREADS lower",
+             static_cast<double>(need) / kMiB, 2 * threads, static_cast<double>(kBufferBytes) / kMiB, threads,
+             limit_in_the_way(),
+             static_cast<double>(address_space_in_use()) / kMiB);
+}
 
 std::string choose_core_type(bool has_avx512_skylake_subset, const char* user_setting) {
   if (user_setting != nullptr && *user_setting != '\0') return "";

@@ -27,6 +27,12 @@ std::string core_name();
 // The OPENBLAS_CORETYPE heed would choose for a CPU with these features ("" to let OpenBLAS pick).
 std::string choose_core_type(bool has_avx512_skylake_subset, const char* user_setting);
 
+// heed::Error unless this process can map what OpenBLAS maps as it loads and runs its first
+// products (two 128 MiB buffers per thread, and its code): under a smaller address-space
+// limit (ulimit -v, ulimit -d) OpenBLAS would spin for ever inside its allocator. Runs before heed
+// loads OpenBLAS, on first use.
+void check_room_for_openblas();
+
 // Threads OpenBLAS may use (the same OpenMP team as heed's kernels).
 void set_num_threads(int threads);
 

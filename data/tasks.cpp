@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "heed/core/allocator.h"
 #include "heed/core/error.h"
 #include "heed/data/task_generators.h"
 #include "heed/data/tsv.h"
@@ -41,17 +42,47 @@ void write_task_tsv(const ToyTask& task, const std::string& dir) {
 }
 
 namespace detail {
+namespace {
+
+// Bytes one pair takes while the splits are drawn: the pair twice (in the drawing order, then in
+// its split) and its source once more in the set of sources seen, each string with its characters.
+double pair_bytes(const SentencePair& pair) {
+  const auto string_bytes = [](const std::string& s) { return static_cast<double>(sizeof(std::string) + s.size() + 1); };
+  const double source = string_bytes(pair.first), target = string_bytes(pair.second);
+  constexpr double kSetEntry = 32;  // the set's node and bucket
+  return 2 * (source + target) + source + kSetEntry;
+}
+
+// Refuses splits whose pairs would not fit in available_memory(), estimating a pair's bytes from a
+// sample drawn from a copy of `random` (so the task's pairs stay those of its seed).
+void check_splits_fit_in_memory(const ToyTask& task, const SplitSizes& sizes, TaskRandom random,
+                                const std::function<SentencePair(TaskRandom&)>& draw) {
+  constexpr int kSample = 64;
+  double sample_bytes = 0;
+  for (int i = 0; i < kSample; ++i) sample_bytes += pair_bytes(draw(random));
+  const double bytes_per_pair = sample_bytes / kSample;
+  const double total = static_cast<double>(sizes.train) + static_cast<double>(sizes.valid) + static_cast<double>(sizes.test);
+  const double available = static_cast<double>(available_memory());
+  HEED_CHECK(total * bytes_per_pair <= available, "make_task",
+             "task '{}': train {} + valid {} + test {} pairs would take about {:.3g} GiB ({:.0f} bytes a pair), more "
+             "than the {:.3g} GiB of memory available; ask for fewer",
+             task.name, sizes.train, sizes.valid, sizes.test, total * bytes_per_pair / (1 << 30), bytes_per_pair,
+             available / (1 << 30));
+}
+
+}  // namespace
 
 void draw_splits(ToyTask& task, const TaskOptions& options,
                  const std::function<SentencePair(TaskRandom&)>& draw, SplitSizes defaults) {
   const SplitSizes sizes{options.train_size > 0 ? options.train_size : defaults.train,
                          options.valid_size > 0 ? options.valid_size : defaults.valid,
                          options.test_size > 0 ? options.test_size : defaults.test};
+  TaskRandom random(options.seed);
+  check_splits_fit_in_memory(task, sizes, random, draw);
   const int64_t total = sizes.train + sizes.valid + sizes.test;
   // Generous for any task whose space of sources is much larger than the request; a request near
   // or beyond the space's size runs out of draws and is refused instead of looping for ever.
   const int64_t max_draws = 10 * total + 10000;
-  TaskRandom random(options.seed);
   std::unordered_set<std::string> seen;
   std::vector<SentencePair> pairs;
   pairs.reserve(static_cast<size_t>(total));

@@ -189,14 +189,24 @@ void save(const StateDict& state, const std::string& path, const Metadata& metad
 
 void save(const Module& module, const std::string& path) { save(module.state_dict(), path); }
 
-StateDict load(const std::string& path, Metadata* metadata) {
+namespace {
+
+// An open safetensors file, its header read and checked, positioned at the start of the data.
+struct OpenedFile {
+  std::ifstream in;
+  std::vector<Entry> entries;  // sorted by data offset
+  Metadata metadata;
+};
+
+OpenedFile open_and_read_header(const std::string& path) {
   std::error_code error;
   const std::filesystem::file_status status = std::filesystem::status(path, error);
   HEED_CHECK(std::filesystem::is_regular_file(status), "nn::load", "{}: {}", path,
              std::filesystem::exists(status) ? "not a regular file" : error ? error.message() : "no such file");
   const uint64_t file_size = std::filesystem::file_size(path, error);
   HEED_CHECK(!error, "nn::load", "{}: {}", path, error.message());
-  std::ifstream in(path, std::ios::binary);
+  OpenedFile file{.in = std::ifstream(path, std::ios::binary), .entries = {}, .metadata = {}};
+  std::ifstream& in = file.in;
   HEED_CHECK(in, "nn::load", "{}: cannot open it: {}", path, std::error_code(errno, std::generic_category()).message());
 
   HEED_CHECK(file_size >= kLengthBytes, "nn::load", "{}: the file has {} bytes, too few for the 8-byte header length",
@@ -214,32 +224,42 @@ StateDict load(const std::string& path, Metadata* metadata) {
 
   const Json header = parse_header(text, path);
   const uint64_t data_size = file_size - kLengthBytes - header_size;
-  std::vector<Entry> entries;
-  Metadata found_metadata;
   for (const auto& [name, info] : header.items()) {
     if (name == "__metadata__") {
       HEED_CHECK(info.is_object(), "nn::load", "{}: __metadata__ is {}; expected an object of strings", path, info.dump());
       for (const auto& [key, value] : info.items()) {
         HEED_CHECK(value.is_string(), "nn::load", "{}: __metadata__ '{}' is {}; expected a string", path, key, value.dump());
-        found_metadata[key] = value.get<std::string>();
+        file.metadata[key] = value.get<std::string>();
       }
       continue;
     }
-    entries.push_back(read_entry(name, info, data_size, path));
+    file.entries.push_back(read_entry(name, info, data_size, path));
   }
-  check_tiling(entries, data_size, path);
+  check_tiling(file.entries, data_size, path);
+  return file;
+}
 
+}  // namespace
+
+StateDict load(const std::string& path, Metadata* metadata) {
+  OpenedFile file = open_and_read_header(path);
   StateDict state;  // entries are sorted by offset: one forward pass through the data section
-  for (const Entry& e : entries) {
+  for (const Entry& e : file.entries) {
     Tensor t = Tensor::empty(e.shape, e.dtype);
     if (e.end > e.begin) {
-      in.read(static_cast<char*>(t.storage()->data()), static_cast<std::streamsize>(e.end - e.begin));
-      HEED_CHECK(in, "nn::load", "{}: reading '{}' failed (was the file changed while it was read?)", path, e.name);
+      file.in.read(static_cast<char*>(t.storage()->data()), static_cast<std::streamsize>(e.end - e.begin));
+      HEED_CHECK(file.in, "nn::load", "{}: reading '{}' failed (was the file changed while it was read?)", path, e.name);
     }
     state[e.name] = t;
   }
-  if (metadata != nullptr) *metadata = std::move(found_metadata);
+  if (metadata != nullptr) *metadata = std::move(file.metadata);
   return state;
+}
+
+std::map<std::string, Shape> load_shapes(const std::string& path) {
+  std::map<std::string, Shape> shapes;
+  for (Entry& e : open_and_read_header(path).entries) shapes[e.name] = std::move(e.shape);
+  return shapes;
 }
 
 void load_into(Module& module, const std::string& path, bool strict) { module.load_state_dict(load(path), strict); }

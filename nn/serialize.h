@@ -39,6 +39,10 @@ void save(const Module& module, const std::string& path);
 // themselves. A bad file throws heed::Error naming the file and what is wrong. When `metadata`
 // is given, the file's "__metadata__" is stored there.
 StateDict load(const std::string& path, Metadata* metadata = nullptr);
+// The shape of every tensor of a safetensors file, by name, from its header alone (checked as load
+// checks it; no tensor is read or allocated): what a model directory's loader compares its
+// config.json with before building the model.
+std::map<std::string, Shape> load_shapes(const std::string& path);
 // module.load_state_dict(load(path), strict): on any error the module is unchanged.
 void load_into(Module& module, const std::string& path, bool strict = true);
 

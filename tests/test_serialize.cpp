@@ -66,6 +66,18 @@ TEST(Serialize, RoundTrip) {
   EXPECT_TRUE(metadata.empty());
 }
 
+// load_shapes checks the header as load does but reads and allocates no tensor.
+TEST(Serialize, LoadShapesReadsTheHeaderAlone) {
+  TempFolder folder;
+  const std::string path = folder.file("state.safetensors");
+  nn::save(nn::StateDict{{"weight", zeros({512, 256})}, {"ids", Tensor::empty({4, 0}, Dtype::Int64)}}, path);
+  const std::size_t in_use = allocator_stats().bytes_in_use;
+  EXPECT_EQ(nn::load_shapes(path), (std::map<std::string, Shape>{{"weight", {512, 256}}, {"ids", {4, 0}}}));
+  EXPECT_EQ(allocator_stats().bytes_in_use, in_use);
+  write_bytes(path, safetensors_bytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", "1234"));
+  expect_error([&] { nn::load_shapes(path); }, {"nn::load", path.c_str(), "outside the data section"});
+}
+
 // The specification, byte by byte: length, header, data.
 TEST(Serialize, ExactBytesOfASmallFile) {
   TempFolder folder;

@@ -1,7 +1,13 @@
 // core/: factories, element access, the seeded generator, the allocator, printing, BLAS choice.
 #include "test_util.h"
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <fstream>
+#include <functional>
 
 namespace heed {
 namespace {
@@ -96,6 +102,70 @@ TEST(Allocator, ReusesFreedBlocks) {
   EXPECT_GE(stats.peak_bytes_in_use, stats.bytes_in_use);
 }
 
+// The wait status of a forked child that limits its address space (RLIMIT_AS) to what it uses
+// now plus `headroom` bytes, then returns body()'s value as its exit status. The child only
+// allocates memory (no OpenMP after a fork).
+int status_of_child_with_memory_limit(std::size_t headroom, const std::function<int()>& body) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    std::size_t pages = 0;
+    std::ifstream("/proc/self/statm") >> pages;  // the first field: the address space's size
+    const rlimit limit{.rlim_cur = pages * ::sysconf(_SC_PAGESIZE) + headroom, .rlim_max = RLIM_INFINITY};
+    if (::setrlimit(RLIMIT_AS, &limit) != 0) ::_exit(90);
+    ::_exit(body());
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return status;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;  // reserves terabytes of shadow memory: RLIMIT_AS cannot apply
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
+TEST(Allocator, FailingAllocationsEmptyTheCacheThenThrowAnErrorNamingTheSize) {
+  if (kAddressSanitizer) GTEST_SKIP() << "RLIMIT_AS does not work under AddressSanitizer";
+  constexpr std::size_t MiB = 1 << 20;
+  const int status = status_of_child_with_memory_limit(256 * MiB, [] {
+    release(allocate(160 * MiB), 160 * MiB);  // kept in the cache
+    void* larger = allocate(200 * MiB);       // fits only once the cached 160 MiB are given back
+    release(larger, 200 * MiB);
+    try {
+      allocate(1024 * MiB);
+    } catch (const Error& e) {
+      return std::string(e.what()).find("allocating 1073741824 bytes failed: out of memory") != std::string::npos ? 0 : 3;
+    } catch (...) {
+      return 2;
+    }
+    return 1;
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: 1 GiB was allocated under a 256 MiB limit; 2: not a heed::Error; 3: "
+                                       "another message";
+}
+
+TEST(Allocator, ReleasingNeverThrowsWhenMemoryRunsOut) {
+  if (kAddressSanitizer) GTEST_SKIP() << "RLIMIT_AS does not work under AddressSanitizer";
+  std::vector<Storage> storages;
+  storages.reserve(4'000'000);
+  const int status = status_of_child_with_memory_limit(64 << 20, [&] {
+    const std::size_t in_use = allocator_stats().bytes_in_use;
+    try {
+      for (;;) storages.push_back(make_storage(64));
+    } catch (const std::bad_alloc&) {  // make_shared's own block
+    } catch (const Error&) {           // the allocator's
+    }
+    // Memory has run out, and the free list must grow to hold these blocks: as it cannot, they
+    // go back to the system, from destructors that must not throw.
+    storages.clear();
+    return allocator_stats().bytes_in_use == in_use ? 0 : 1;
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "bytes_in_use did not return to its value";
+}
+
 TEST(Format, PrintsLikePyTorch) {
   EXPECT_EQ(to_string(from_vector({1.f, 2.f, 3.f})), "tensor([1., 2., 3.])");
   EXPECT_EQ(to_string(from_vector({0.5f, -1.25f, 2.f, 3.f}, {2, 2})),
@@ -159,6 +229,27 @@ TEST(Blas, ChoosesSkylakeXKernelsOnlyForAvx512CpusAndNeverOverridesTheUser) {
   EXPECT_EQ(blas::choose_core_type(true, "Haswell"), "");
   EXPECT_EQ(blas::choose_core_type(true, ""), "SkylakeX");
   EXPECT_FALSE(blas::core_name().empty());
+}
+
+// Under an address-space limit with no room for OpenBLAS's buffers (a 128 MiB one per thread and
+// one more per thread that calls it), loading it would spin for ever: heed refuses first.
+TEST(Blas, RefusesToLoadOpenBlasWithoutRoomForItsBuffers) {
+  if (kAddressSanitizer) GTEST_SKIP() << "RLIMIT_AS does not work under AddressSanitizer";
+  EXPECT_NO_THROW(blas::check_room_for_openblas());
+  const int status = status_of_child_with_memory_limit(200 << 20, [] {
+    try {
+      blas::check_room_for_openblas();
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      return message.find("OpenBLAS needs about") != std::string::npos &&
+                     message.find("the limit (ulimit -v) is") != std::string::npos
+                 ? 0
+                 : 2;
+    }
+    return 1;
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: no error under a limit 200 MiB above what the process maps; 2: another message";
 }
 
 TEST(Blas, SgemmWithTransposeFlags) {

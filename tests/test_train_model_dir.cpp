@@ -210,6 +210,33 @@ TEST(TrainModelDir, RemovingAModelTakesItsConfigFirst) {
   fs::remove_all(dir);
 }
 
+// heed train marks how far its run got; a model of step 0 (a run that failed before training) is
+// no model to keep, one saved outside a run (no mark) is.
+TEST(TrainModelDir, TheTrainingProgressIsSavedAndAnUntrainedModelMayBeReplaced) {
+  const auto pairs = testing::reversal_pairs(40);
+  const train::Translator translator = testing::tiny_translator(pairs, testing::tiny_lstm);
+  const fs::path dir = fresh_dir("progress");
+  train::save_model_dir(translator, dir.string());
+  EXPECT_EQ(train::read_training_progress(dir.string()), std::nullopt);
+  EXPECT_TRUE(train::holds_model(dir.string()));
+
+  train::save_model_dir(translator, dir.string(), train::TrainingProgress{.step = 0, .steps = 500});
+  const std::optional<train::TrainingProgress> untrained = train::read_training_progress(dir.string());
+  ASSERT_TRUE(untrained.has_value());
+  EXPECT_EQ(untrained->steps, 500);
+  EXPECT_FALSE(untrained->finished());
+  EXPECT_FALSE(train::holds_model(dir.string()));
+  write_text(dir / "checkpoint-3.safetensors", "a checkpoint");  // but its checkpoints are a run to resume
+  EXPECT_TRUE(train::holds_model(dir.string()));
+  fs::remove(dir / "checkpoint-3.safetensors");
+
+  train::save_model_dir(translator, dir.string(), train::TrainingProgress{.step = 500, .steps = 500});
+  EXPECT_TRUE(train::read_training_progress(dir.string())->finished());
+  EXPECT_TRUE(train::holds_model(dir.string()));
+  train::load_model_dir(dir.string());  // the mark is no obstacle to loading
+  fs::remove_all(dir);
+}
+
 // One training run at a time in a model directory; the lock of a run that died does not block.
 TEST(TrainModelDir, ALockedDirectoryRefusesASecondRunNamingTheOwner) {
   const fs::path dir = fresh_dir("lock");
@@ -229,6 +256,97 @@ TEST(TrainModelDir, ALockedDirectoryRefusesASecondRunNamingTheOwner) {
   fs::create_directories(dir);
   write_text(dir / "train.lock", "999999999\n");  // a killed run's file, no longer locked
   const train::ModelDirLock after_a_crash(dir.string());
+  fs::remove_all(dir);
+}
+
+}  // namespace heed
+
+// ---- sizes checked before anything is allocated (issue 15) ----
+namespace heed {
+
+TEST(TrainModelDir, WeightCountIsThatOfTheBuiltModel) {
+  const auto transformer = [](auto change) {
+    models::TransformerConfig c{.source_vocab_size = 11, .target_vocab_size = 13, .d_model = 8, .nhead = 2,
+                                .num_encoder_layers = 2, .num_decoder_layers = 3, .dim_feedforward = 12,
+                                .max_length = 20};
+    change(c);
+    return train::ModelConfig(c);
+  };
+  const auto lstm = [](auto change) {
+    models::LSTMSeq2SeqConfig c{.source_vocab_size = 11, .target_vocab_size = 13, .embedding_size = 6,
+                                .hidden_size = 10, .num_layers = 2};
+    change(c);
+    return train::ModelConfig(c);
+  };
+  const std::vector<train::ModelConfig> configs = {
+      transformer([](auto&) {}),
+      transformer([](auto& c) { c.norm_first = false; }),
+      transformer([](auto& c) { c.norm_first = false, c.final_norms = true, c.tie_output = true; }),
+      transformer([](auto& c) {
+        c.target_vocab_size = 11, c.share_embeddings = true, c.positions = models::PositionalEncoding::Learned;
+      }),
+      lstm([](auto&) {}),
+      lstm([](auto& c) { c.bidirectional_encoder = false, c.input_feeding = false, c.num_layers = 1; }),
+      lstm([](auto& c) { c.attention = models::RnnAttentionKind::LuongDot, c.num_layers = 3; }),
+      lstm([](auto& c) { c.attention = models::RnnAttentionKind::LuongGeneral; }),
+  };
+  for (const train::ModelConfig& config : configs) {
+    int64_t floats = 0;
+    for (const auto& [name, t] : train::make_model(config)->state_dict()) floats += t.numel();
+    EXPECT_EQ(train::weight_count(config), static_cast<double>(floats)) << train::describe(config);
+  }
+}
+
+TEST(TrainModelDir, AModelTooLargeForMemoryIsRefusedNamingItsLargestPart) {
+  models::TransformerConfig deep = testing::tiny_transformer(20, 20);
+  deep.num_encoder_layers = 1'000'000'000;
+  expect_error([&] { train::make_model(deep); },
+               {"make_model", "more than the", "of memory available", "the encoder (num_encoder_layers 1000000000"});
+  models::TransformerConfig wide = testing::tiny_transformer(20, 20);
+  wide.dim_feedforward = 1'000'000'000'000;
+  expect_error([&] { train::make_model(wide); }, {"dim_feedforward 1000000000000"});
+  models::LSTMSeq2SeqConfig lstm = testing::tiny_lstm(20, 20);
+  lstm.hidden_size = 1'000'000'000;
+  expect_error([&] { train::make_model(lstm); }, {"hidden_size 1000000000"});
+}
+
+TEST(TrainModelDir, AConfigThatDisagreesWithTheWeightsIsRefusedNamingTheField) {
+  const auto pairs = testing::reversal_pairs(20);
+  const train::Translator translator = testing::tiny_translator(pairs, testing::tiny_transformer);
+  const fs::path dir = fresh_dir("config_against_weights");
+  train::save_model_dir(translator, dir.string());
+  const std::string config_file = (dir / "config.json").string(), weights_file = (dir / "model.safetensors").string();
+  const std::map<std::string, Shape> weights = nn::load_shapes(weights_file);
+  const auto saved = std::get<models::TransformerConfig>(train::config_of(translator.model()));
+  train::check_config_fits_weights(saved, weights, config_file, weights_file);  // agrees
+
+  auto changed = saved;
+  changed.d_model = 1'000'000'000;
+  expect_error([&] { train::check_config_fits_weights(changed, weights, config_file, weights_file); },
+               {config_file.c_str(), "\"model.d_model\" is 1000000000", weights_file.c_str(),
+                fmt::format("has {}", saved.d_model).c_str()});
+  changed = saved;
+  changed.dim_feedforward = 1'000'000'000'000;
+  expect_error([&] { train::check_config_fits_weights(changed, weights, config_file, weights_file); },
+               {"\"model.dim_feedforward\" is 1000000000000", fmt::format("has {}", saved.dim_feedforward).c_str()});
+  changed = saved;
+  changed.num_encoder_layers = 1'000'000;
+  expect_error([&] { train::check_config_fits_weights(changed, weights, config_file, weights_file); },
+               {"\"model.num_encoder_layers\" is 1000000",
+                fmt::format("has {} layers", saved.num_encoder_layers).c_str()});
+  changed = saved;
+  changed.target_vocab_size += 1;
+  expect_error([&] { train::check_config_fits_weights(changed, weights, config_file, weights_file); },
+               {"\"model.target_vocab_size\""});
+
+  const train::Translator lstm = testing::tiny_translator(pairs, testing::tiny_lstm);
+  nn::save(lstm.model(), weights_file);
+  auto lstm_config = std::get<models::LSTMSeq2SeqConfig>(train::config_of(lstm.model()));
+  train::check_config_fits_weights(lstm_config, nn::load_shapes(weights_file), config_file, weights_file);
+  lstm_config.hidden_size *= 2;
+  expect_error(
+      [&] { train::check_config_fits_weights(lstm_config, nn::load_shapes(weights_file), config_file, weights_file); },
+      {"\"model.hidden_size\""});
   fs::remove_all(dir);
 }
 

@@ -260,7 +260,14 @@ void check_finite(const nn::StateDict& state, const std::string& file, const cha
 
 bool holds_model(const std::string& dir) {
   std::error_code error;
-  return fs::exists(fs::path(dir) / kConfigFile, error) || !checkpoint_steps(dir).empty();
+  if (!checkpoint_steps(dir).empty()) return true;
+  if (!fs::exists(fs::path(dir) / kConfigFile, error)) return false;
+  try {
+    const std::optional<TrainingProgress> progress = read_training_progress(dir);
+    return !progress || progress->step > 0;  // step 0: a run that failed before its first update
+  } catch (const Error&) {
+    return true;  // a config.json this heed cannot read: not ours to delete
+  }
 }
 
 void remove_model_dir_files(const std::string& dir) {
@@ -277,7 +284,7 @@ void remove_model_dir_files(const std::string& dir) {
     remove(name);
 }
 
-void save_model_dir(const Translator& translator, const std::string& dir) {
+void save_model_dir(const Translator& translator, const std::string& dir, std::optional<TrainingProgress> progress) {
   const ModelConfig config = config_of(translator.model());
   std::error_code error;
   fs::create_directories(dir, error);
@@ -291,7 +298,7 @@ void save_model_dir(const Translator& translator, const std::string& dir) {
     copy_sentencepiece_model(translator.source(), root / kSourceSentencePieceFile);
   if (translator.target().tokenizer->kind() == "sentencepiece")
     copy_sentencepiece_model(translator.target(), root / kTargetSentencePieceFile);
-  const Json json = {
+  Json json = {
       {"format", kFormat},
       {"version", kVersion},
       {"model", model_json(config)},
@@ -299,6 +306,7 @@ void save_model_dir(const Translator& translator, const std::string& dir) {
       {"target", side_json(translator.target(), kTargetVocabFile, kTargetSentencePieceFile)},
       {"special_ids",
        {{"pad", data::Vocab::pad_id}, {"bos", data::Vocab::bos_id}, {"eos", data::Vocab::eos_id}, {"unk", data::Vocab::unk_id}}}};
+  if (progress) json["training"] = {{"step", progress->step}, {"steps", progress->steps}};
   // Written last: a directory with a config.json is complete.
   data::write_file_atomically((root / kConfigFile).string(), json.dump(2) + "\n", "save_model_dir");
 }
@@ -329,19 +337,36 @@ ModelDirLock::ModelDirLock(const std::string& dir) {
 
 ModelDirLock::~ModelDirLock() { ::close(fd_); }  // closing drops the lock
 
+namespace {
+
+// The parsed config.json of the model directory `dir`, or an error naming the folder or the file.
+Json read_config_json(const std::string& dir) {
+  std::error_code error;
+  HEED_CHECK(fs::is_directory(dir, error), "load_model_dir", "{}: {}", dir,
+             fs::exists(dir, error) ? "not a directory" : "no such directory");
+  const fs::path config_path = existing_file(dir, kConfigFile);
+  try {
+    return Json::parse(read_file(config_path, "load_model_dir"));
+  } catch (const Json::exception& e) {
+    throw Error(fmt::format("load_model_dir: {}: malformed JSON: {}", config_path.string(), e.what()));
+  }
+}
+
+}  // namespace
+
+std::optional<TrainingProgress> read_training_progress(const std::string& dir) {
+  const Json json = read_config_json(dir);
+  const Fields top(json, (fs::path(dir) / kConfigFile).string(), "");
+  if (!top.has("training")) return std::nullopt;
+  const Fields training = top.object("training");
+  return TrainingProgress{.step = training.get<int64_t>("step"), .steps = training.get<int64_t>("steps")};
+}
+
 Translator load_model_dir(const std::string& dir) {
   const fs::path root(dir);
-  std::error_code error;
-  HEED_CHECK(fs::is_directory(root, error), "load_model_dir", "{}: {}", dir,
-             fs::exists(root, error) ? "not a directory" : "no such directory");
-  const fs::path config_path = existing_file(root, kConfigFile);
+  const fs::path config_path = root / kConfigFile;
   const std::string file = config_path.string();
-  Json json;
-  try {
-    json = Json::parse(read_file(config_path, "load_model_dir"));
-  } catch (const Json::exception& e) {
-    throw Error(fmt::format("load_model_dir: {}: malformed JSON: {}", file, e.what()));
-  }
+  const Json json = read_config_json(dir);
   const Fields top(json, file, "");
   HEED_CHECK(top.get<std::string>("format") == kFormat, "load_model_dir", "{}: \"format\" is not \"{}\"", file, kFormat);
   const auto version = top.get<int64_t>("version");
@@ -358,6 +383,7 @@ Translator load_model_dir(const std::string& dir) {
   TextSide source = read_side(root, top.object("source"), source_size, "source");
   TextSide target = read_side(root, top.object("target"), target_size, "target");
   const fs::path weights = existing_file(root, kWeightsFile);
+  check_config_fits_weights(config, nn::load_shapes(weights.string()), file, weights.string());  // before allocating
   std::shared_ptr<models::Seq2Seq> model =
       naming(config_path, [&] { return make_model(config); });
   naming(weights, [&] {

@@ -8,7 +8,10 @@
 //                          "source": {"tokenizer": "words", "vocab": "vocab.src.txt"},
 //                          "target": {"tokenizer": "sentencepiece", "vocab": "vocab.tgt.txt",
 //                                     "sentencepiece_model": "spm.tgt.model"},
-//                          "special_ids": {"pad": 0, "bos": 1, "eos": 2, "unk": 3}}
+//                          "special_ids": {"pad": 0, "bos": 1, "eos": 2, "unk": 3},
+//                          "training": {"step": 800, "steps": 800}}
+//                       ("training", from heed train only: the weights are those of update
+//                       `step` of a run of `steps`; fewer when the run stopped early)
 //   vocab.src.txt, vocab.tgt.txt    the vocabularies (data::Vocab::save)
 //   spm.src.model, spm.tgt.model    the SentencePiece models, for sides that use one
 //
@@ -20,6 +23,7 @@
 // is a heed::Error naming the file.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "heed/train/model_config.h"
@@ -35,17 +39,30 @@ inline constexpr const char* kSourceSentencePieceFile = "spm.src.model";
 inline constexpr const char* kTargetSentencePieceFile = "spm.tgt.model";
 inline constexpr const char* kTrainLockFile = "train.lock";
 
+// How far the training run that saved a model directory got: its weights are those after update
+// `step` of `steps`. A run that stopped early (interrupted, diverged, killed) leaves step < steps;
+// step 0 is a model that never trained.
+struct TrainingProgress {
+  int64_t step = 0, steps = 0;
+  bool finished() const { return step >= steps; }
+};
+
 // Creates `dir` if needed and writes every file. The model must be a Transformer or an
 // LSTMSeq2Seq (train/model_config.h). A SentencePiece side's model file is copied in unless it
-// already is the directory's spm.*.model.
-void save_model_dir(const Translator& translator, const std::string& dir);
+// already is the directory's spm.*.model. `progress`, from a training run, goes into config.json.
+void save_model_dir(const Translator& translator, const std::string& dir,
+                    std::optional<TrainingProgress> progress = std::nullopt);
+
+// The "training" object of `dir`'s config.json; nullopt for a model not saved by a training run.
+std::optional<TrainingProgress> read_training_progress(const std::string& dir);
 
 // Throws heed::Error naming `file` and the first float tensor of `state` holding a NaN or an
 // infinity (its name and the element's index): weights no training or translation can use.
 void check_finite(const nn::StateDict& state, const std::string& file, const char* op);
 
 // Whether `dir` holds a model or a run's checkpoints (config.json or checkpoint-<step>.safetensors):
-// what a fresh training run into `dir` would destroy.
+// what a fresh training run into `dir` would destroy. A model of step 0 (its run failed before
+// training) is none.
 bool holds_model(const std::string& dir);
 
 // Removes a model directory's files: config.json first, so that from that moment the folder is no

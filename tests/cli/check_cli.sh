@@ -192,6 +192,11 @@ elif [ -z "$stopped_at" ]; then
   fail "heed train after SIGINT printed no 'interrupted at step N' line: $(tail -3 "$WORK/stop.out")"
 else
   expect_file "$STOP/checkpoint-$stopped_at.safetensors"
+  # The stopped run's model translates, with a warning that it holds an early step's weights.
+  if expect_ok translate --model "$STOP" "a b"; then
+    grep -q "^heed: warning: $STOP holds the weights of step $stopped_at of 100000 (its training run stopped early)" \
+      "$WORK/err" || fail "heed translate on a stopped run's model did not warn: '$(cat "$WORK/err")'"
+  fi
   expect_error 2 "model options differ" "${TINY[@]}" --activation gelu --steps $((stopped_at + 3)) --resume
   expect_error 1 "made with lr 0.001, this run has lr 0.002" "${TINY[@]}" --lr 0.002 --steps $((stopped_at + 3)) --resume
   if expect_ok "${TINY[@]}" --steps $((stopped_at + 3)) --resume; then
@@ -199,6 +204,9 @@ else
     grep -q "^step $((stopped_at + 3))/" "$WORK/out" || fail "heed train --resume did not reach step $((stopped_at + 3))"
     grep -q "exact_match=" "$WORK/out" || fail "heed train --resume printed no final score"
     expect_file "$STOP/checkpoint-$((stopped_at + 3)).safetensors"
+    if expect_ok translate --model "$STOP" "a b"; then
+      [ ! -s "$WORK/err" ] || fail "heed translate on a finished run's model wrote to stderr: '$(cat "$WORK/err")'"
+    fi
   fi
 fi
 
@@ -308,6 +316,64 @@ else
   grep -q "^heed: error: .*standard input, line 3: invalid UTF-8 at byte 2" "$WORK/err" ||
     fail "heed translate on invalid UTF-8: $(cat "$WORK/err")"
 fi
+
+# ---- limits and bad inputs (issue 15) ----
+# A metrics.csv cell that is not a number: the error names the file, the line and the column.
+printf 'step,train_loss\n10,2.5\n20,abc\n' >"$WORK/bad_metrics.csv"
+expect_error 1 "bad_metrics.csv:3: column 2 \(train_loss\) is \"abc\"; expected a number" \
+  plot --out "$WORK/x.svg" "a=$WORK/bad_metrics.csv"
+# A metrics.csv with CRLF line ends (saved by a spreadsheet) plots both columns, the last one too.
+printf 'step,train_loss,valid_loss\r\n10,2.5,2.4\r\n20,2.0,1.9\r\n' >"$WORK/crlf_metrics.csv"
+if expect_ok plot --out "$WORK/crlf.svg" "a=$WORK/crlf_metrics.csv"; then
+  [ "$(grep -c 'class="series"' "$WORK/crlf.svg")" -eq 2 ] || fail "heed plot of a CRLF metrics.csv drew $(grep -c 'class="series"' "$WORK/crlf.svg") lines, expected 2"
+fi
+
+# heed plot reads regular files only: /dev/zero would be read for ever, a FIFO would block.
+expect_error 2 "run a: /dev/zero: not a regular file" plot --out "$WORK/x.svg" a=/dev/zero
+mkfifo "$WORK/fifo"
+printf 'x\n' >"$WORK/fifo" &  # lets a reader that opens the FIFO go on instead of blocking
+writer=$!
+expect_error 2 "run a: $WORK/fifo: not a regular file" plot --out "$WORK/x.svg" "a=$WORK/fifo"
+kill "$writer" 2>/dev/null
+wait "$writer" 2>/dev/null
+# Memory that runs out: one error naming the size, never a crash (a 30000 x 30000 matrix is 3.6 GB).
+(
+  failures=0
+  ulimit -v 1500000
+  expect_error 1 "allocating 3600000000 bytes failed: out of memory" bench sgemm --size 30000 --steps 1
+  exit "$failures"
+) || failures=$((failures + 1))
+# Sizes checked before anything is allocated: a model too large for the memory (a fresh one, or
+# a model directory whose config.json asks for more than its weights hold), a beam too wide, a
+# task's split too large.
+expect_error 1 "make_model: .*d_model 1000000000" train --task copy --train-size 20 \
+  --valid-size 5 --test-size 5 --d-model 1000000000 --heads 2 --out "$WORK/huge_model"
+for field in num_encoder_layers d_model; do
+  rm -rf "$WORK/huge_dir" && cp -r "$RUN" "$WORK/huge_dir"
+  sed -i "s/\"$field\": [0-9]*/\"$field\": 1000000000/" "$WORK/huge_dir/config.json"
+  (
+    failures=0
+    ulimit -v 1500000
+    expect_error 1 "$field(\"? is)? 1000000000" translate --model "$WORK/huge_dir" "$SOURCE"
+    exit "$failures"
+  ) || failures=$((failures + 1))
+done
+expect_error 2 "--beam must be at most 100 \(got 1000000\)" translate --model "$RUN" --beam 1000000 "$SOURCE"
+expect_error 1 "task 'copy': train 100000000000 .* pairs would take about .* GiB" task copy --out "$WORK/huge_task" \
+  --train-size 100000000000
+
+# OpenBLAS maps a 128 MiB buffer per thread and per calling thread; where an address-space limit
+# leaves no room, it would spin for ever inside its allocator: heed refuses first, at once.
+printf '#!/bin/sh\nexec timeout -s KILL 20 "%s" "$@"\n' "$HEED" >"$WORK/heed_within_20s"
+chmod +x "$WORK/heed_within_20s"
+(
+  failures=0
+  HEED="$WORK/heed_within_20s"
+  ulimit -v 300000
+  expect_error 1 "OpenBLAS needs about [0-9]+ MiB of address space at start-up .*the limit \(ulimit -v\) is 293 MiB" \
+    bench sgemm --size 256 --steps 2
+  exit "$failures"
+) || failures=$((failures + 1))
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
