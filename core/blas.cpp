@@ -149,10 +149,10 @@ void check_room_for_openblas() {
   const int threads = threads_at_load();
   const std::size_t need = 2 * static_cast<std::size_t>(threads) * kBufferBytes + code_bytes();
   HEED_CHECK(room_to_map(need), "blas",
-             "OpenBLAS needs about {:.0f} MiB of address space at start-up ({} buffers of {:.0f} MiB for {} threads, "
+             "OpenBLAS needs about {:.0f} MiB of address space at start-up ({} buffers of {:.0f} MiB for {} thread{}, "
              "and its code); {}, and {:.0f} MiB are in use: raise the limit, or set OMP_NUM_THREADS lower",
              static_cast<double>(need) / kMiB, 2 * threads, static_cast<double>(kBufferBytes) / kMiB, threads,
-             limit_in_the_way(),
+             threads == 1 ? "" : "s", limit_in_the_way(),
              static_cast<double>(address_space_in_use()) / kMiB);
 }
 
