@@ -12,6 +12,7 @@
 #include <string>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -32,30 +33,86 @@ std::size_t size_class(std::size_t bytes) {
   return (bytes + step - 1) / step * step;
 }
 
+// A field of /proc/meminfo ("MemTotal:", "MemAvailable:") in bytes; the largest size_t when it
+// cannot be read.
+std::size_t meminfo_bytes(const std::string& field) {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  std::size_t kib = 0;
+  while (meminfo >> key >> kib)
+    if (key == field) return kib * 1024;
+    else meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  return std::numeric_limits<std::size_t>::max();
+}
+
 struct Cache {
   std::mutex mutex;
   std::unordered_map<std::size_t, std::vector<void*>> free_blocks;  // size class -> blocks
   AllocatorStats stats;
+  std::size_t limit = meminfo_bytes("MemTotal:") / 4;  // the most bytes kept for reuse
 };
+
+// Gives cached blocks back to the system until at most `keep` bytes stay cached. The caller holds
+// the cache's mutex.
+void free_cached_blocks(Cache& c, std::size_t keep) {
+  for (auto& [size, blocks] : c.free_blocks)
+    while (!blocks.empty() && c.stats.bytes_cached > keep) {
+      std::free(blocks.back());
+      blocks.pop_back();
+      c.stats.bytes_cached -= size;
+    }
+}
 
 Cache& cache() {
   static Cache* instance = new Cache;  // never destroyed: storages may be released at exit
   return *instance;
 }
 
+// The address-space limit (RLIMIT_AS, ulimit -v) in bytes; nullopt without one.
+std::optional<std::size_t> address_space_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return std::nullopt;
+  return static_cast<std::size_t>(limit.rlim_cur);
+}
+
+// The limit minus the address space this process maps now; the largest size_t without a limit.
+std::size_t address_space_left() {
+  const std::optional<std::size_t> limit = address_space_limit();
+  if (!limit) return std::numeric_limits<std::size_t>::max();
+  const std::size_t mapped = address_space_in_use();
+  return *limit > mapped ? *limit - mapped : 0;
+}
+
+// Address space kept free under a limit (ulimit -v) for the libraries heed calls: OpenBLAS takes
+// workspace inside a threaded GEMM, and where its malloc fails it ends the process itself.
+constexpr std::size_t kRoomForLibraries = std::size_t{32} << 20;
+
+// A fresh block from the system, or nullptr; under an address-space limit, only while
+// kRoomForLibraries stays free beside it.
+void* system_block(std::size_t size) {
+  if (address_space_left() < size + kRoomForLibraries) return nullptr;
+  return std::aligned_alloc(kAlignment, size);
+}
+
 // A fresh block from the system; when the system has none, the cached blocks go back to it and
 // the request is tried once more.
 void* allocate_fresh(std::size_t size, std::size_t bytes) {
-  void* block = std::aligned_alloc(kAlignment, size);
+  void* block = system_block(size);
   if (block != nullptr) return block;
   empty_cache();
-  block = std::aligned_alloc(kAlignment, size);
+  block = system_block(size);
   if (block != nullptr) return block;
   Cache& c = cache();
   std::lock_guard lock(c.mutex);
   c.stats.bytes_in_use -= size;
-  throw Error(fmt::format("allocate: allocating {} bytes failed: out of memory ({:.1f} MiB held by tensors)", bytes,
-                          static_cast<double>(c.stats.bytes_in_use) / (1 << 20)));
+  constexpr double kMiB = 1 << 20;
+  const std::optional<std::size_t> limit = address_space_limit();
+  throw Error(fmt::format("allocate: allocating {} bytes failed: out of memory ({:.1f} MiB held by tensors{})", bytes,
+                          static_cast<double>(c.stats.bytes_in_use) / kMiB,
+                          limit ? fmt::format("; the address-space limit, ulimit -v, is {:.0f} MiB, {:.0f} MiB of it "
+                                              "mapped", static_cast<double>(*limit) / kMiB,
+                                              static_cast<double>(address_space_in_use()) / kMiB)
+                                : ""));
 }
 
 }  // namespace
@@ -84,6 +141,10 @@ void release(void* block, std::size_t bytes) noexcept {
   Cache& c = cache();
   std::lock_guard lock(c.mutex);
   c.stats.bytes_in_use -= size;
+  if (c.stats.bytes_cached + size > c.limit) {
+    std::free(block);  // the cache is full: this block goes back to the system
+    return;
+  }
   try {
     c.free_blocks[size].push_back(block);
     c.stats.bytes_cached += size;
@@ -95,34 +156,21 @@ void release(void* block, std::size_t bytes) noexcept {
 void empty_cache() {
   Cache& c = cache();
   std::lock_guard lock(c.mutex);
-  for (auto& [size, blocks] : c.free_blocks)
-    for (void* block : blocks) std::free(block);
+  free_cached_blocks(c, 0);
   c.free_blocks.clear();
-  c.stats.bytes_cached = 0;
 }
 
-namespace {
-
-// MemAvailable of /proc/meminfo in bytes; the largest size_t when it cannot be read.
-std::size_t memory_available_to_all() {
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  std::size_t kib = 0;
-  while (meminfo >> key >> kib)
-    if (key == "MemAvailable:") return kib * 1024;
-    else meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
-  return std::numeric_limits<std::size_t>::max();
+void set_cache_limit(std::size_t bytes) {
+  Cache& c = cache();
+  std::lock_guard lock(c.mutex);
+  c.limit = bytes;
+  free_cached_blocks(c, bytes);
 }
 
-// RLIMIT_AS minus the address space this process maps now; the largest size_t without a limit.
-std::size_t address_space_left() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return std::numeric_limits<std::size_t>::max();
-  const std::size_t mapped = address_space_in_use();
-  return limit.rlim_cur > mapped ? limit.rlim_cur - mapped : 0;
+std::size_t cache_limit() {
+  std::lock_guard lock(cache().mutex);
+  return cache().limit;
 }
-
-}  // namespace
 
 std::size_t address_space_in_use() {
   std::size_t pages = 0;
@@ -130,7 +178,7 @@ std::size_t address_space_in_use() {
   return pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
 
-std::size_t available_memory() { return std::min(memory_available_to_all(), address_space_left()); }
+std::size_t available_memory() { return std::min(meminfo_bytes("MemAvailable:"), address_space_left()); }
 
 AllocatorStats allocator_stats() {
   std::lock_guard lock(cache().mutex);

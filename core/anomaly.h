@@ -32,6 +32,9 @@ namespace heed {
 class AnomalyError : public Error {
  public:
   using Error::Error;
+  [[noreturn]] void rethrow_with_context(const std::string& context) const override {
+    throw AnomalyError(context + what());
+  }
 };
 
 namespace detail {

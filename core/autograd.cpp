@@ -91,6 +91,54 @@ class LeafReadiness {
   std::unordered_map<TensorImpl*, Count> remaining_;
 };
 
+// The leaves' .grad() as they were before a backward pass, so that a pass that throws midway can
+// put every one back: backward is all or nothing. A leaf without a gradient (the usual case, after
+// zero_grad) costs nothing to keep; one that already holds a sum is copied.
+class LeafGradsBefore {
+ public:
+  explicit LeafGradsBefore(const std::vector<std::shared_ptr<Node>>& order) {
+    for (const auto& node : order)
+      for (const Edge& edge : node->inputs)
+        if (edge.leaf && grads_.try_emplace(edge.leaf.get()).second && edge.leaf->grad.defined())
+          grads_[edge.leaf.get()] = contiguous_copy(edge.leaf->grad);
+  }
+  void restore() {
+    for (auto& [leaf, grad] : grads_) leaf->grad = std::move(grad);
+  }
+
+ private:
+  std::unordered_map<TensorImpl*, Tensor> grads_;  // the leaves live as long as the nodes' edges
+};
+
+// Runs one node's backward and sends each input's gradient on: into the pending sum of the node
+// that made the input, or into the leaf's .grad().
+void run_node_backward(Node& current, Tensor grad, bool retain_graph, bool anomaly) {
+  HEED_CHECK(current.backward != nullptr, "backward",
+             "the graph through '{}' was already freed by an earlier backward(); pass "
+             "retain_graph=true to the first backward() to run backward twice",
+             current.op);
+  std::vector<Tensor> input_grads;
+  try {
+    input_grads = current.backward(grad, NeedsGrad(current.inputs));
+  } catch (const Error& error) {
+    error.rethrow_with_context(fmt::format("backward of '{}': ", current.op));
+  }
+  if (!retain_graph) current.backward = nullptr;  // frees the saved tensors now
+  for (size_t i = 0; i < current.inputs.size(); ++i) {
+    Edge& edge = current.inputs[i];
+    if (!edge.needs_grad() || i >= input_grads.size() || !input_grads[i].defined()) continue;
+    Tensor input_grad = std::move(input_grads[i]);
+    HEED_CHECK(input_grad.shape() == edge.shape, "backward",
+               "'{}' returned a gradient of shape {} for input {} of shape {}", current.op,
+               input_grad.shape(), i, edge.shape);
+    if (anomaly) check_gradient_anomaly(current.op, current.module_path.get(), i, input_grad);
+    if (edge.node)
+      accumulate(edge.node->pending_grad, std::move(input_grad));
+    else
+      accumulate_into_leaf(*edge.leaf, std::move(input_grad));
+  }
+}
+
 }  // namespace
 
 bool grad_mode_enabled() { return grad_mode; }
@@ -186,40 +234,21 @@ void backward(const Tensor& root, const Tensor& grad_output, bool retain_graph, 
   }
   std::vector<std::shared_ptr<Node>> order = topological_order(root.grad_fn());
   LeafReadiness readiness(order, on_leaf_ready);
+  LeafGradsBefore leaf_grads_before(order);
   root.grad_fn()->pending_grad = seed;
-  for (auto node = order.rbegin(); node != order.rend(); ++node) {
-    Node& current = **node;
-    Tensor grad = std::move(current.pending_grad);
-    current.pending_grad = Tensor();
-    if (!grad.defined()) {  // no path from root carried a gradient here
-      readiness.done_with(current, false);
-      continue;
+  try {
+    for (auto node = order.rbegin(); node != order.rend(); ++node) {
+      Node& current = **node;
+      Tensor grad = std::move(current.pending_grad);
+      current.pending_grad = Tensor();
+      const bool reached = grad.defined();  // false: no path from root carried a gradient here
+      if (reached) run_node_backward(current, std::move(grad), retain_graph, anomaly);
+      readiness.done_with(current, reached);
     }
-    HEED_CHECK(current.backward != nullptr, "backward",
-               "the graph through '{}' was already freed by an earlier backward(); pass "
-               "retain_graph=true to the first backward() to run backward twice",
-               current.op);
-    std::vector<Tensor> input_grads;
-    try {
-      input_grads = current.backward(grad, NeedsGrad(current.inputs));
-    } catch (const Error& error) {
-      throw Error(fmt::format("backward of '{}': {}", current.op, error.what()));
-    }
-    if (!retain_graph) current.backward = nullptr;  // frees the saved tensors now
-    for (size_t i = 0; i < current.inputs.size(); ++i) {
-      Edge& edge = current.inputs[i];
-      if (!edge.needs_grad() || i >= input_grads.size() || !input_grads[i].defined()) continue;
-      Tensor input_grad = std::move(input_grads[i]);
-      HEED_CHECK(input_grad.shape() == edge.shape, "backward",
-                 "'{}' returned a gradient of shape {} for input {} of shape {}", current.op,
-                 input_grad.shape(), i, edge.shape);
-      if (anomaly) check_gradient_anomaly(current.op, current.module_path.get(), i, input_grad);
-      if (edge.node)
-        accumulate(edge.node->pending_grad, std::move(input_grad));
-      else
-        accumulate_into_leaf(*edge.leaf, std::move(input_grad));
-    }
-    readiness.done_with(current, true);
+  } catch (...) {  // all or nothing: no sum is left in a node or a leaf, and the error keeps its type
+    for (auto& node : order) node->pending_grad = Tensor();
+    leaf_grads_before.restore();
+    throw;
   }
   if (!retain_graph)
     for (auto& node : order) node->inputs.clear();

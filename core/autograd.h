@@ -125,6 +125,12 @@ void record(const char* op, Tensor& output, const std::vector<Tensor>& inputs, F
 // backward can run through the same graph again. In anomaly mode every gradient a node returns is
 // checked for NaN and Inf (check_gradient_anomaly).
 //
+// All or nothing: when a node's backward throws, every leaf's .grad() is put back as it was before
+// the pass (a leaf that had a gradient is copied at the start for that), no sum is left pending in
+// a node, and the error keeps its type (an AnomalyError stays one), its message prefixed with
+// "backward of '<op>': ". With retain_graph the same backward may then run again; without it, the
+// nodes that had run are freed, and a second backward() says so.
+//
 // `on_leaf_ready`, when given, is called once per leaf the pass reaches, as soon as every node
 // that could add to its .grad() has run: its gradient is final for the pass (data-parallel
 // training starts sending it while backward goes on). Leaves used several times fire once, after

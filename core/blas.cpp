@@ -94,12 +94,11 @@ std::string limit_in_the_way() {
 constexpr int kWarmUpSize = 256;  // products of 256 take milliseconds: calls started together overlap
 
 // Starts OpenMP's threads and has each allocate, so that glibc gives it its malloc arena (64 MiB
-// of address space a thread) before the room for OpenBLAS is measured.
+// of address space a thread) before the room for OpenBLAS is measured. (malloc, which returns
+// null where a vector would throw: an exception may not leave an OpenMP region.)
 void start_threads() {
 #pragma omp parallel
-  {
-    std::vector<float> scratch(3 * kWarmUpSize * kWarmUpSize);
-  }
+  std::free(std::malloc(3 * kWarmUpSize * kWarmUpSize * sizeof(float)));
 }
 
 // Has every thread call sgemm at once, so that OpenBLAS maps each thread's buffer now, while the
@@ -108,11 +107,13 @@ void start_threads() {
 // calling thread takes its buffer.)
 void take_buffers(const OpenBLAS& api) {
   constexpr int n = kWarmUpSize;
+  constexpr std::size_t matrix = std::size_t{n} * n;
+  std::vector<float> scratch(3 * matrix * static_cast<std::size_t>(omp_get_max_threads()));  // A, B, C a thread
 #pragma omp parallel
   {
-    std::vector<float> a(n * n), b(n * n), c(n * n);
+    float* a = scratch.data() + 3 * matrix * static_cast<std::size_t>(omp_get_thread_num());
 #pragma omp barrier
-    api.sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    api.sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, a + matrix, n, 0.0f, a + 2 * matrix, n);
   }
 }
 

@@ -15,6 +15,12 @@ namespace heed {
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  virtual ~Error() = default;
+
+  // Throws a copy of this error, of its own type, its message prefixed with `context`: a handler
+  // adds where it happened without turning a subclass (such as AnomalyError) into a plain Error.
+  // Every subclass overrides it with the same line.
+  [[noreturn]] virtual void rethrow_with_context(const std::string& context) const { throw Error(context + what()); }
 };
 
 }  // namespace heed

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <exception>
 
 namespace heed {
 
@@ -16,8 +17,10 @@ void set_num_threads(int threads);
 int num_threads();
 
 // Runs body(lo, hi) over [begin, end) in one contiguous chunk per thread, or serially when the
-// range is at most `grain` long or we are already inside a parallel region. `body` must not throw:
-// check inputs before the loop.
+// range is at most `grain` long or we are already inside a parallel region. An exception may not
+// leave an OpenMP region (that is std::terminate): the first one a chunk throws is kept, the other
+// chunks finish, and it is rethrown, of its own type, once the region has ended. Check inputs
+// before the loop all the same: the chunks that ran have written their part of the output.
 template <class Body>
 void parallel_for(int64_t begin, int64_t end, int64_t grain, const Body& body) {
   int64_t count = end - begin;
@@ -26,14 +29,21 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const Body& body) {
     body(begin, end);
     return;
   }
+  std::exception_ptr first_error;
 #pragma omp parallel
   {
     int64_t threads = omp_get_num_threads();
     int64_t chunk = (count + threads - 1) / threads;
     int64_t lo = begin + chunk * omp_get_thread_num();
     int64_t hi = std::min(end, lo + chunk);
-    if (lo < hi) body(lo, hi);
+    try {
+      if (lo < hi) body(lo, hi);
+    } catch (...) {
+#pragma omp critical(heed_parallel_for_error)
+      if (!first_error) first_error = std::current_exception();
+    }
   }
+  if (first_error) std::rethrow_exception(first_error);
 }
 
 // Elements per thread below which splitting a memory-bound loop costs more than it gains.

@@ -110,8 +110,8 @@ ops::AttentionResult MultiHeadAttention::attend_multiplicative(const Tensor& q, 
 }
 
 ops::AttentionOptions MultiHeadAttention::options_for(const MultiHeadAttentionArgs& args, int64_t batch) const {
-  Tensor mask = args.attn_mask;  // PyTorch's (B·H, T, S) becomes (B, H, T, S); other shapes broadcast
-  if (mask.defined() && mask.dim() == 3 && mask.size(0) == batch * num_heads && num_heads > 1)
+  Tensor mask = args.attn_mask;  // PyTorch's (B·H, T, S) becomes (B, H, T, S), one head too; others broadcast
+  if (mask.defined() && mask.dim() == 3 && mask.size(0) == batch * num_heads)
     mask = ops::reshape(mask, {batch, num_heads, mask.size(1), mask.size(2)});
   return {.key_padding_mask = args.key_padding_mask,
           .attn_mask = mask,

@@ -135,6 +135,46 @@ Tensor scaled(const Tensor& x, float backward_factor, bool transpose_grad) {
   return out;
 }
 
+// y = x through a custom op whose backward throws an AnomalyError while `*fail` is true.
+Tensor failing_identity(const Tensor& x, const bool* fail) {
+  Tensor out = x.detach();
+  record("failing_identity", out, {x}, [fail](const Tensor& g, NeedsGrad) {
+    if (*fail) throw AnomalyError("made to fail");
+    return std::vector<Tensor>{g};
+  });
+  return out;
+}
+
+// A backward that throws midway changes no .grad() (a leaf that held a sum keeps it bit for bit, a
+// leaf without one stays without), leaves no sum pending in a node, and keeps the error's type:
+// with retain_graph, the same graph then gives exactly the gradients of a pass that never failed.
+TEST(Autograd, BackwardThatThrowsChangesNoGradient) {
+  Tensor w = leaf({3}), v = leaf({3});
+  ops::sum(w * 5.f).backward();  // w holds a sum from an earlier pass
+  const std::vector<float> w_grad_before = w.grad().to_vector<float>();
+  bool fail = true;
+  // The product's branch runs first (the engine walks the last input's branch first), adding into
+  // w's and v's .grad(); then the failing op throws.
+  Tensor loss = ops::sum(failing_identity(w, &fail)) + ops::sum(w * v);
+  try {
+    backward(loss, Tensor(), /*retain_graph=*/true);
+    FAIL() << "expected an AnomalyError";
+  } catch (const AnomalyError& e) {
+    EXPECT_NE(std::string(e.what()).find("backward of 'failing_identity': made to fail"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(w.grad().to_vector<float>(), w_grad_before);
+  EXPECT_FALSE(v.grad().defined());
+  for (const Edge& edge : loss.grad_fn()->inputs) EXPECT_FALSE(edge.node->pending_grad.defined());
+
+  fail = false;
+  backward(loss);
+  Tensor w_once = w.detach().set_requires_grad(), v_once = v.detach().set_requires_grad();
+  ops::sum(w_once * 5.f).backward();
+  (ops::sum(failing_identity(w_once, &fail)) + ops::sum(w_once * v_once)).backward();  // the same graph
+  EXPECT_EQ(w.grad().to_vector<float>(), w_once.grad().to_vector<float>());
+  EXPECT_EQ(v.grad().to_vector<float>(), v_once.grad().to_vector<float>());
+}
+
 TEST(Gradcheck, AcceptsACorrectBackward) {
   Tensor x = leaf({3, 3});
   EXPECT_TRUE(gradcheck([](const Inputs& in) { return scaled(in[0], 1.0f, false); }, {x}, "scaled"));

@@ -173,6 +173,25 @@ TEST(MultiHeadAttention, WeightsAveragedOrPerHead) {
   EXPECT_FALSE(attention.forward(query, memory, memory).weights.defined());
 }
 
+// PyTorch reads a 3-D attn_mask as (B·H, T, S), one mask per sentence and head; with one head
+// that is (B, T, S): each sentence attends under its own mask, as it would alone.
+TEST(MultiHeadAttention, OneHeadTakesAMaskPerSentence) {
+  manual_seed(86);
+  nn::MultiHeadAttention attention(8, 1);
+  Tensor query = randn({2, 3, 8}), memory = randn({2, 4, 8});
+  const std::vector<int64_t> blocked = {0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1,   // sentence 0: (3, 4)
+                                        1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0};  // sentence 1
+  Tensor masks = from_vector(blocked, {2, 3, 4});                              // (B·H, T, S)
+  Tensor together = attention.forward(query, memory, memory, {.attn_mask = masks}).output;  // (2, 3, 8)
+  for (int64_t b = 0; b < 2; ++b) {
+    Tensor alone = attention.forward(ops::narrow(query, 0, b, 1), ops::narrow(memory, 0, b, 1),
+                                     ops::narrow(memory, 0, b, 1),
+                                     {.attn_mask = ops::reshape(ops::narrow(masks, 0, b, 1), {3, 4})})
+                       .output;  // (1, 3, 8)
+    EXPECT_TRUE(all_close(ops::narrow(together, 0, b, 1), alone, 1e-6, 1e-5)) << "sentence " << b;
+  }
+}
+
 TEST(MultiHeadAttention, DropoutOnlyWhileTraining) {
   manual_seed(84);
   nn::MultiHeadAttention attention(8, 2, {.dropout = 0.5f});

@@ -102,6 +102,27 @@ TEST(Allocator, ReusesFreedBlocks) {
   EXPECT_GE(stats.peak_bytes_in_use, stats.bytes_in_use);
 }
 
+// The cache keeps at most cache_limit() bytes: released blocks beyond it go back to the system,
+// and lowering the limit gives cached blocks back at once.
+TEST(Allocator, TheCacheKeepsNoMoreThanItsLimit) {
+  constexpr std::size_t MiB = 1 << 20;
+  const std::size_t saved_limit = cache_limit();
+  EXPECT_GT(saved_limit, 0u);
+  empty_cache();
+  set_cache_limit(3 * MiB);
+  std::vector<void*> blocks;
+  for (int i = 0; i < 5; ++i) blocks.push_back(allocate(MiB));
+  for (void* block : blocks) release(block, MiB);
+  EXPECT_EQ(allocator_stats().bytes_cached, 3 * MiB);  // the first three released; two given back
+  set_cache_limit(MiB);
+  EXPECT_EQ(allocator_stats().bytes_cached, MiB);
+  set_cache_limit(0);
+  EXPECT_EQ(allocator_stats().bytes_cached, 0u);
+  release(allocate(MiB), MiB);
+  EXPECT_EQ(allocator_stats().bytes_cached, 0u);
+  set_cache_limit(saved_limit);
+}
+
 // The wait status of a forked child that limits its address space (RLIMIT_AS) to what it uses
 // now plus `headroom` bytes, then returns body()'s value as its exit status. The child only
 // allocates memory (no OpenMP after a fork).
@@ -144,6 +165,25 @@ TEST(Allocator, FailingAllocationsEmptyTheCacheThenThrowAnErrorNamingTheSize) {
   ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
   EXPECT_EQ(WEXITSTATUS(status), 0) << "1: 1 GiB was allocated under a 256 MiB limit; 2: not a heed::Error; 3: "
                                        "another message";
+}
+
+// Under an address-space limit heed leaves 32 MiB of it to the libraries it calls (OpenBLAS ends
+// the process itself where its own malloc fails), and its error names the limit.
+TEST(Allocator, UnderAnAddressSpaceLimitRoomIsLeftForLibraries) {
+  if (kAddressSanitizer) GTEST_SKIP() << "RLIMIT_AS does not work under AddressSanitizer";
+  constexpr std::size_t MiB = 1 << 20;
+  const int status = status_of_child_with_memory_limit(40 * MiB, [] {
+    release(allocate(4 * MiB), 4 * MiB);  // 4 + 32 fits in 40
+    empty_cache();
+    try {
+      allocate(16 * MiB);  // 16 + 32 does not, though the system would map it
+    } catch (const Error& e) {
+      return std::string(e.what()).find("the address-space limit, ulimit -v, is") != std::string::npos ? 0 : 3;
+    }
+    return 1;
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: 16 MiB allocated with 24 MiB left; 3: another message";
 }
 
 TEST(Allocator, ReleasingNeverThrowsWhenMemoryRunsOut) {

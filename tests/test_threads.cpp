@@ -172,5 +172,29 @@ TEST(Threads, ManualSeedSeedsOnlyTheCallingThreadsGenerator) {
   EXPECT_EQ(default_generator().state().offset, 10u);
 }
 
+// An exception may not leave an OpenMP region (that would be std::terminate): parallel_for keeps
+// the first one a chunk throws and rethrows it, of its own type, after the region; the other
+// chunks finish their part.
+TEST(Threads, AnExceptionInAParallelLoopReachesTheCallerWithItsType) {
+  ThreadCountGuard guard;
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    constexpr int64_t kCount = 1 << 16;
+    std::vector<int> visited(kCount, 0);
+    try {
+      parallel_for(0, kCount, 1, [&](int64_t lo, int64_t hi) {
+        if (hi == kCount) throw AnomalyError("the last chunk failed");
+        for (int64_t i = lo; i < hi; ++i) visited[static_cast<size_t>(i)] = 1;
+      });
+      FAIL() << "expected an AnomalyError at " << threads << " thread(s)";
+    } catch (const AnomalyError& e) {
+      EXPECT_STREQ(e.what(), "the last chunk failed");
+    }
+    if (threads == 2) {
+      EXPECT_EQ(visited[0], 1) << "the first chunk did not finish";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace heed
