@@ -77,9 +77,12 @@ class TransformerDecoderState : public DecoderState {
  public:
   void select(const Tensor& rows) override {
     memory_padding = ops::index_select(memory_padding, 0, rows);  // (N', S)
-    for (nn::DecoderLayerCache& layer : layers)
-      for (Tensor* cached : {&layer.memory_keys, &layer.memory_values, &layer.self_keys, &layer.self_values})
-        if (cached->defined()) *cached = ops::index_select(*cached, 0, rows);  // (N', H, S or t, Dh)
+    for (nn::DecoderLayerCache& layer : layers) {
+      for (Tensor* cached : {&layer.memory_keys, &layer.memory_values})
+        if (cached->defined()) *cached = ops::index_select(*cached, 0, rows);  // (N', H, S, Dh)
+      layer.self_keys.select(rows);    // (N', H, t, Dh)
+      layer.self_values.select(rows);  // (N', H, t, Dh)
+    }
   }
   int64_t rows() const override { return memory_padding.size(0); }
 

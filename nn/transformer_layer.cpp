@@ -1,9 +1,13 @@
 #include "heed/nn/transformer_layer.h"
 
+#include <algorithm>
 #include <functional>
 
 #include "heed/core/anomaly.h"
+#include "heed/core/autograd.h"
 #include "heed/ops/elementwise.h"
+#include "heed/ops/index.h"
+#include "heed/ops/inplace.h"
 #include "heed/ops/shape.h"
 
 namespace heed::nn {
@@ -35,11 +39,6 @@ Tensor decoder_blocks(const TransformerDecoderLayer& layer, const Tensor& tgt, c
   Tensor x = residual(layer.norm_first, *layer.norm1, *layer.dropout1, tgt, self_attention);  // (B, T, E)
   x = residual(layer.norm_first, *layer.norm2, *layer.dropout2, x, memory_attention);         // (B, T, E)
   return residual(layer.norm_first, *layer.norm3, *layer.dropout3, x, feed_forward_block);    // (B, T, E)
-}
-
-// Keys or values so far (N, H, t, Dh), undefined before the first step, and the new (N, H, 1, Dh).
-Tensor append(const Tensor& cached, const Tensor& added) {
-  return cached.defined() ? ops::cat({cached, added}, 2) : added;  // (N, H, t + 1, Dh)
 }
 
 MultiHeadAttentionOptions attention_options(const TransformerLayerOptions& options) {
@@ -116,6 +115,29 @@ Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
   return decoder_blocks(*this, tgt, self_attention, memory_attention);  // (B, T, E)
 }
 
+void PositionCache::append(const Tensor& position) {
+  constexpr int64_t kFirstCapacity = 16;
+  NoGradGuard no_grad;  // values only: the buffer is written in place
+  if (length_ == (buffer_.defined() ? buffer_.size(2) : 0)) {
+    Tensor grown = Tensor::empty({position.size(0), position.size(1), std::max(2 * length_, kFirstCapacity),
+                                  position.size(3)});  // (N, H, capacity, Dh)
+    if (length_ > 0) {
+      Tensor kept = ops::narrow(grown, 2, 0, length_);  // (N, H, t, Dh)
+      ops::copy_(kept, so_far());
+    }
+    buffer_ = grown;
+  }
+  Tensor slot = ops::narrow(buffer_, 2, length_, 1);  // (N, H, 1, Dh)
+  ops::copy_(slot, position);
+  ++length_;
+}
+
+Tensor PositionCache::so_far() const { return length_ > 0 ? ops::narrow(buffer_, 2, 0, length_) : Tensor(); }
+
+void PositionCache::select(const Tensor& rows) {
+  if (buffer_.defined()) buffer_ = ops::index_select(buffer_, 0, rows);  // (N', H, capacity, Dh)
+}
+
 DecoderLayerCache TransformerDecoderLayer::cache_memory(const Tensor& memory) const {
   HEED_CHECK(memory.dim() == 3 && memory.size(2) == multihead_attn->embed_dim, "TransformerDecoderLayer",
              "memory is {}; expected (N, S, {})", memory.shape(), multihead_attn->embed_dim);
@@ -133,9 +155,9 @@ DecoderLayerStepOutput TransformerDecoderLayer::forward_step(const Tensor& x, De
   auto self_attention = [&](const Tensor& new_position) {  // (N, 1, E) -> (N, 1, E)
     AnomalyScope scope("self_attn");
     auto [q, k, v] = self_attn->project_packed(new_position);  // (N, H, 1, Dh) each
-    cache.self_keys = append(cache.self_keys, k);              // (N, H, t + 1, Dh)
-    cache.self_values = append(cache.self_values, v);          // (N, H, t + 1, Dh)
-    return self_attn->attend(q, cache.self_keys, cache.self_values).output;  // (N, 1, E): no later key to hide
+    cache.self_keys.append(k);                                 // (N, H, t + 1, Dh)
+    cache.self_values.append(v);                               // (N, H, t + 1, Dh)
+    return self_attn->attend(q, cache.self_keys.so_far(), cache.self_values.so_far()).output;  // (N, 1, E): no later key to hide
   };
   Tensor memory_weights;
   auto memory_attention = [&](const Tensor& query) {  // (N, 1, E) -> (N, 1, E)

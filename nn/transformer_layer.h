@@ -68,10 +68,25 @@ class TransformerEncoderLayer : public Module {
   bool norm_first;
 };
 
+// Keys or values of the positions decoded so far, (N, H, t, Dh), in a buffer with room for more:
+// appending a position writes its (N, H, 1, Dh) slice in place, and the buffer moves into one
+// twice as long only when full, so T steps copy O(T) positions in all, where growing by cat copied
+// O(T²). It holds values, not a graph (decoding runs under NoGradGuard).
+class PositionCache {
+ public:
+  void append(const Tensor& position);  // (N, H, 1, Dh)
+  Tensor so_far() const;                // (N, H, t, Dh): a view of the buffer
+  void select(const Tensor& rows);      // keeps rows (N') of the N, in that order (beam search)
+
+ private:
+  Tensor buffer_;  // (N, H, capacity, Dh), the first length_ positions written
+  int64_t length_ = 0;
+};
+
 // What one decoder layer keeps between incremental steps, for N rows.
 struct DecoderLayerCache {
   Tensor memory_keys = {}, memory_values = {};  // (N, H, S, Dh): the memory projected for CA, once
-  Tensor self_keys = {}, self_values = {};      // (N, H, t, Dh): SA's keys and values of the t positions so far
+  PositionCache self_keys = {}, self_values = {};  // (N, H, t, Dh): SA's keys and values of the t positions so far
 };
 
 struct DecoderLayerStepOutput {

@@ -143,6 +143,29 @@ TEST(Transformer, DecoderOutputIgnoresLaterTargets) {
   EXPECT_FALSE(all_close(ops::narrow(open, 1, 0, 2), ops::narrow(model.forward(src, tgt), 1, 0, 2)));
 }
 
+// A decoder's self-attention cache: each appended position is written in place (the view's data
+// stays put until the buffer is full), the buffer doubles when full, and the view always equals
+// every position so far; select keeps rows as beam search reorders them.
+TEST(PositionCache, AppendsInPlaceAndDoublesWhenFull) {
+  manual_seed(91);
+  nn::PositionCache cache;
+  std::vector<Tensor> added;
+  int64_t moves = 0;
+  const float* previous = nullptr;
+  for (int64_t t = 0; t < 40; ++t) {
+    added.push_back(randn({2, 3, 1, 4}));  // (N, H, 1, Dh)
+    cache.append(added.back());
+    const Tensor so_far = cache.so_far();  // (N, H, t + 1, Dh)
+    ASSERT_TRUE(all_close(so_far, ops::cat(added, 2), 0, 0)) << "after " << t + 1 << " positions";
+    moves += so_far.data<float>() != previous;
+    previous = so_far.data<float>();
+  }
+  EXPECT_EQ(moves, 3);  // capacities 16, 32, 64
+  const Tensor rows = from_vector(std::vector<int64_t>{1, 1, 0});
+  cache.select(rows);
+  EXPECT_TRUE(all_close(cache.so_far(), ops::index_select(ops::cat(added, 2), 0, rows), 0, 0));
+}
+
 TEST(Transformer, DropoutActsInTrainModeOnly) {
   manual_seed(92);
   nn::Transformer model({.d_model = E, .nhead = kHeads, .num_encoder_layers = 1, .num_decoder_layers = 1,
