@@ -16,6 +16,7 @@
 
 #include "heed/core/error.h"
 #include "heed/nn/serialize.h"
+#include "heed/ops/shape.h"
 #include "heed/data/text_file.h"
 #include "heed/train/checkpoint.h"
 #include "heed/train/model_config.h"
@@ -251,10 +252,12 @@ std::string model_config_json(const ModelConfig& config) { return model_json(con
 void check_finite(const nn::StateDict& state, const std::string& file, const char* op) {
   for (const auto& [name, tensor] : state) {
     if (tensor.dtype() != Dtype::Float32) continue;
-    const std::vector<float> values = tensor.to_vector<float>();
-    const auto bad = std::find_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); });
-    HEED_CHECK(bad == values.end(), op, "{}: the tensor \"{}\" {} holds {} at element {}; expected finite values",
-               file, name, tensor.shape(), *bad, bad - values.begin());
+    const Tensor values = ops::contiguous(tensor);  // loaded tensors are dense: no copy
+    const float* begin = values.data<float>();
+    const float* end = begin + values.numel();
+    const float* bad = std::find_if(begin, end, [](float v) { return !std::isfinite(v); });
+    HEED_CHECK(bad == end, op, "{}: the tensor \"{}\" {} holds {} at element {}; expected finite values", file, name,
+               tensor.shape(), *bad, bad - begin);
   }
 }
 
